@@ -1,0 +1,191 @@
+"""Phonetic keys shared by both scripts: a loose consonant skeleton and a strict key."""
+
+import re
+from functools import lru_cache
+
+from sijill.names.normalise import (
+    LATIN_ARTICLES,
+    LATIN_JOINERS,
+    is_arabic,
+    normalise_arabic,
+    normalise_latin,
+)
+from sijill.names.transliterate import SUN_LETTERS
+
+LONG_VOWELS = frozenset("IUA")
+_ARABIC_CONSONANTS = {
+    "ب": "B", "ت": "T", "ث": "T", "ج": "J", "ح": "H", "خ": "X", "د": "D", "ذ": "D",
+    "ر": "R", "ز": "Z", "س": "S", "ش": "C", "ص": "S", "ض": "D", "ط": "T", "ظ": "Z",
+    "غ": "G", "ف": "F", "ق": "K", "ك": "K", "ݣ": "G", "ل": "L", "م": "M", "ن": "N",
+    "ه": "H",
+}  # fmt: skip
+_ARABIC_VOWEL_LETTERS = "اويىة"
+_LATIN_DIGRAPHS = {
+    "ch": "C", "sh": "C", "kh": "X", "gh": "G", "th": "T", "dh": "D", "ph": "F",
+    "dj": "J", "ck": "K", "qu": "K", "oo": "U",
+}  # fmt: skip
+_LATIN_SINGLE = {
+    "b": "B", "p": "B", "t": "T", "j": "J", "g": "G", "h": "H", "d": "D", "r": "R",
+    "z": "Z", "s": "S", "f": "F", "v": "F", "k": "K", "q": "K", "l": "L", "m": "M",
+    "n": "N", "w": "W", "x": "KS",
+}  # fmt: skip
+_LATIN_VOWELS = "aeiouy"
+_LATIN_SUN = ("t", "th", "d", "dh", "r", "z", "s", "ch", "sh", "n", "l")
+_JOINED_ARTICLE = re.compile(r"^(?:el(?=[a-z]{3})|e(?=(tt|dd|rr|zz|ss|nn|ch)[a-z]{2}))")
+_ABD_EL_SUN = re.compile(r"^(abd|abou|bou)[ae]l(?=(?:" + "|".join(_LATIN_SUN) + r"))")
+
+
+def _arabic_symbols(word: str) -> list[str]:
+    """Return the sound symbols of one normalised Arabic word (article removed)."""
+    out: list[str] = []
+    for i, ch in enumerate(word):
+        nxt = word[i + 1] if i + 1 < len(word) else ""
+        last = i == len(word) - 1
+        if ch in _ARABIC_CONSONANTS:
+            out.append(_ARABIC_CONSONANTS[ch])
+        elif ch == "و":
+            out.append("W" if i == 0 or (nxt != "" and nxt in _ARABIC_VOWEL_LETTERS) else "U")
+        elif ch == "ي":
+            out.append("Y" if i == 0 or (nxt != "" and nxt in "او") else "I")
+        elif ch in "ةى" or (ch == "ا" and last):
+            out.append("A")
+    return out
+
+
+def _strip_arabic_article(word: str, *, after_compound: bool) -> str:
+    """Drop ال; inside عبد ال... keep the ل before a moon letter, as it is pronounced."""
+    if not word.startswith("ال") or len(word) < 4:
+        return word
+    rest = word[2:]
+    if after_compound and rest[0] not in SUN_LETTERS:
+        return "ل" + rest
+    return rest
+
+
+def _arabic_words(text: str) -> list[str]:
+    """Return the words of an Arabic name with articles handled, compounds joined."""
+    words: list[str] = []
+    joined = False
+    for token in normalise_arabic(text).split():
+        token = _strip_arabic_article(token, after_compound=joined)
+        if joined and words:
+            words[-1] += token
+        else:
+            words.append(token)
+        joined = token in ("عبد", "ابو", "بو")
+    return words
+
+
+def _latin_symbols(word: str) -> list[str]:
+    """Return the sound symbols of one normalised Latin word (article removed)."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        nxt = word[i + 2 : i + 3]
+        if pair == "ou":
+            out.append("W" if nxt and nxt in _LATIN_VOWELS else "U")
+            i += 2
+            continue
+        if pair in _LATIN_DIGRAPHS:
+            out.append(_LATIN_DIGRAPHS[pair])
+            i += 2
+            continue
+        out.extend(_latin_single(word, i))
+        i += 1
+    return out
+
+
+def _latin_single(word: str, i: int) -> list[str]:
+    """Return the symbols of the single Latin letter at position i."""
+    ch = word[i]
+    nxt = word[i + 1] if i + 1 < len(word) else ""
+    last = i == len(word) - 1
+    if ch in _LATIN_SINGLE:
+        return list(_LATIN_SINGLE[ch])
+    if ch == "c":
+        return ["S"] if nxt in ("e", "i") else ["K"]
+    if ch == "y":
+        return ["Y"] if i == 0 or (nxt and nxt in "aeiou") else ["I"]
+    if ch == "i":
+        return ["I"]
+    if ch == "u":
+        return ["U"] if word[i - 1 : i] != "o" else []
+    if ch == "a" and (last or word[i:] == "ae"):
+        return ["A"]
+    return []
+
+
+def _strip_latin_article(word: str) -> str:
+    """Drop a joined article (Elalaoui, Errahmani) and the l of abdel before a sun letter."""
+    word = _ABD_EL_SUN.sub(r"\1", word)
+    return _JOINED_ARTICLE.sub("", word, count=1)
+
+
+def _latin_words(text: str) -> list[str]:
+    """Return the words of a Latin name with articles dropped and compounds joined."""
+    words: list[str] = []
+    joined = False
+    for token in normalise_latin(text).split():
+        if token in LATIN_ARTICLES:
+            continue
+        token = _strip_latin_article(token)
+        if joined and words:
+            words[-1] = _ABD_EL_SUN.sub(r"\1", words[-1] + token)
+        else:
+            words.append(token)
+        joined = token in LATIN_JOINERS
+    return words
+
+
+def _collapse(symbols: list[str], *, strict: bool) -> str:
+    """Join symbols into a key: drop vowels (loose) or the initial vowel (strict), fold runs."""
+    kept = [s for s in symbols if strict or s not in LONG_VOWELS]
+    if strict:
+        while kept and kept[0] in LONG_VOWELS:
+            kept.pop(0)
+    out: list[str] = []
+    for s in kept:
+        if not out or out[-1] != s:
+            out.append(s)
+    return "".join(out)
+
+
+@lru_cache(maxsize=500_000)
+def word_symbols(text: str) -> tuple[tuple[str, ...], ...]:
+    """Return the sound symbols of each word of a name, in either script."""
+    if is_arabic(text):
+        return tuple(tuple(_arabic_symbols(w)) for w in _arabic_words(text))
+    return tuple(tuple(_latin_symbols(w)) for w in _latin_words(text))
+
+
+@lru_cache(maxsize=500_000)
+def loose_key(text: str) -> str:
+    """Return the consonant skeleton of a name, the same in both scripts.
+
+    Example:
+        >>> loose_key("محمد") == loose_key("Mohammed") == loose_key("Mhamed")
+        True
+    """
+    return "".join(_collapse(list(w), strict=False) for w in word_symbols(text))
+
+
+@lru_cache(maxsize=500_000)
+def strict_key(text: str) -> str:
+    """Return a key that also keeps long vowels and the feminine ending.
+
+    Example:
+        >>> strict_key("Karim") == strict_key("Karima")
+        False
+    """
+    return "".join(_collapse(list(w), strict=True) for w in word_symbols(text))
+
+
+def name_key(text: str) -> str:
+    """Return the blocking key of a name: its loose key.
+
+    Example:
+        >>> name_key("El Alaoui") == name_key("العلوي") == name_key("Elalaoui")
+        True
+    """
+    return loose_key(text)

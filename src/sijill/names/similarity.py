@@ -1,0 +1,65 @@
+"""A similarity in [0, 1] between two names written in any mix of scripts."""
+
+from functools import lru_cache
+from itertools import permutations
+
+from rapidfuzz.distance import Indel, JaroWinkler
+
+from sijill.names.keys import loose_key, strict_key
+from sijill.names.normalise import is_arabic, normalise_latin
+from sijill.names.spellings import SpellingDictionary
+
+_WEIGHTS = {"strict": 0.45, "loose": 0.35, "text": 0.20}
+_MAX_WORDS_PERMUTED = 4
+
+
+def _as_keyable(text: str, spellings: SpellingDictionary | None) -> str:
+    """Return the form to key: the learnt Arabic form behind a Latin spelling when known."""
+    if spellings is not None and not is_arabic(text):
+        return spellings.arabic_for(text) or text
+    return text
+
+
+def _score_forms(a: str, b: str) -> float:
+    """Score two single-order forms by their keys and, both Latin, by their letters."""
+    ka, kb = strict_key(a), strict_key(b)
+    la, lb = loose_key(a), loose_key(b)
+    if not la or not lb:
+        return 0.0
+    strict = Indel.normalized_similarity(ka, kb)
+    loose = JaroWinkler.similarity(la, lb)
+    if is_arabic(a) or is_arabic(b):
+        text = strict
+    else:
+        text = JaroWinkler.similarity(normalise_latin(a), normalise_latin(b))
+    return (
+        _WEIGHTS["strict"] * strict + _WEIGHTS["loose"] * loose + _WEIGHTS["text"] * text
+    )
+
+
+def _orders(text: str) -> list[str]:
+    """Return the name and its other word orders (family and given names swapped)."""
+    words = text.split()
+    if len(words) < 2 or len(words) > _MAX_WORDS_PERMUTED:
+        return [text]
+    return [" ".join(p) for p in permutations(words)]
+
+
+@lru_cache(maxsize=200_000)
+def _similarity(a: str, b: str) -> float:
+    direct = _score_forms(a, b)
+    if direct >= 1.0:
+        return 1.0
+    return max([direct, *(_score_forms(a, other) for other in _orders(b)[1:])])
+
+
+def similarity(a: str, b: str, *, spellings: SpellingDictionary | None = None) -> float:
+    """Return how alike two names are, in [0, 1], whatever their scripts and word order.
+
+    Example:
+        >>> similarity("محمد العلوي", "Mohammed EL ALAOUI") > 0.9
+        True
+    """
+    if not a.strip() or not b.strip():
+        return 0.0
+    return round(_similarity(_as_keyable(a, spellings), _as_keyable(b, spellings)), 6)

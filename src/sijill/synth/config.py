@@ -1,0 +1,86 @@
+"""Coverage and noise of each synthetic registry, tunable one by one."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How a registry's clerks write records (each a probability per record)."""
+
+    latin_missing: float = 0.0
+    arabic_missing: float = 0.0
+    first_spelling: float = 0.6
+    upper_case: float = 0.0
+    swapped_names: float = 0.0
+    typo: float = 0.0
+    year_only_old: float = 0.0
+    day_month_swap: float = 0.0
+    duplicate: float = 0.0
+    cnie_mistyped: float = 0.0
+    cnie_missing: float = 0.0
+    unreadable: float = 0.0
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Who is in a registry (each a probability per eligible person)."""
+
+    rate: float = 1.0
+    rural_rate: float | None = None
+    deceased_kept: float = 0.0
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    """Coverage and noise of one registry."""
+
+    coverage: Coverage
+    noise: Noise
+
+
+def _default_registries() -> dict[str, RegistryConfig]:
+    return {
+        "civil": RegistryConfig(
+            Coverage(rate=0.96, rural_rate=0.9, deceased_kept=1.0),
+            Noise(latin_missing=0.6, typo=0.01, year_only_old=0.25, duplicate=0.003,
+                  unreadable=0.001),
+        ),
+        "cnie": RegistryConfig(
+            Coverage(rate=0.92, rural_rate=0.85, deceased_kept=0.3),
+            Noise(first_spelling=0.6, upper_case=1.0, typo=0.01, year_only_old=0.08,
+                  day_month_swap=0.01, duplicate=0.002, unreadable=0.001),
+        ),
+        "massar": RegistryConfig(
+            Coverage(rate=0.95, rural_rate=0.85),
+            Noise(first_spelling=0.5, arabic_missing=0.05, typo=0.02, swapped_names=0.02,
+                  day_month_swap=0.01, duplicate=0.003, unreadable=0.001),
+        ),
+        "cnss": RegistryConfig(
+            Coverage(rate=1.0, deceased_kept=0.2),
+            Noise(first_spelling=0.5, upper_case=1.0, typo=0.03, swapped_names=0.05,
+                  day_month_swap=0.02, duplicate=0.005, cnie_mistyped=0.04,
+                  cnie_missing=0.08, unreadable=0.002),
+        ),
+        "ramed": RegistryConfig(
+            Coverage(rate=0.85, deceased_kept=0.4),
+            Noise(first_spelling=0.4, upper_case=0.5, typo=0.04, swapped_names=0.05,
+                  year_only_old=0.3, day_month_swap=0.02, duplicate=0.01,
+                  cnie_mistyped=0.03, cnie_missing=0.3, unreadable=0.002),
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Everything the generator needs besides the number of persons and the seed."""
+
+    registries: dict[str, RegistryConfig] = field(default_factory=_default_registries)
+    twin_rate: float = 0.015
+    deceased_rate: float = 0.03
+    grandfather_name_rate: float = 0.15
+    formal_work_urban_male: float = 0.42
+    formal_work_urban_female: float = 0.18
+    formal_work_rural: float = 0.10
+    ramed_poor_share: float = 0.30
+    two_ramed_households: float = 0.01
+    reference_date: str = "2026-01-01"

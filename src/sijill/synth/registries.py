@@ -151,9 +151,9 @@ class ExtractWriter:
                 continue
             year = p.birth.year + (0 if self.rng.random() < 0.9 else self.rng.randrange(1, 5))
             key = (p.birth_commune, year)
-            self.acts[key] = self.acts.get(key, 0) + self.rng.randrange(1, 4)
-            for dup in range(2 if self.rng.random() < cfg.noise.duplicate else 1):
-                sid = f"{p.birth_commune}/{year}/{self.acts[key] + dup * 7:05d}"
+            for _ in range(2 if self.rng.random() < cfg.noise.duplicate else 1):
+                self.acts[key] = self.acts.get(key, 0) + self.rng.randrange(1, 4)
+                sid = f"{p.birth_commune}/{year}/{self.acts[key]:05d}"
                 death = p.death.isoformat() if p.death and self.rng.random() < 0.85 else ""
                 row = {"acte_id": sid, **self._names(p, cfg), "sexe": p.sex,
                        "date_naissance": self._dob(p, cfg, "iso"),
@@ -161,7 +161,6 @@ class ExtractWriter:
                        "prenom_pere_ar": p.father_given.arabic if p.father_given and self.rng.random() < 0.9 else "",
                        "date_deces": death}  # fmt: skip
                 yield from self._with_noise("civil", sid, p, row, cfg)
-            self.acts[key] += 1
 
     def cnie(self) -> Iterator[Record]:
         cfg = self.config.registries["cnie"]

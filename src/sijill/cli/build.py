@@ -1,0 +1,68 @@
+"""`sijill build` and `sijill db upgrade`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sijill.cli.console import console, engine_for
+from sijill.db.engine import migrate
+from sijill.linkage.engines import linker_for
+from sijill.register.flows import BuildProgress, BuildSummary, run_build
+from sijill.settings import get_settings
+from sijill.sources.reader import find_extracts
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: SIJILL_DATABASE_URL or sqlite:///sijill.db)")]
+
+
+def _summary_table(summary: BuildSummary) -> Table:
+    table = Table(title=f"Build {summary.build_id}")
+    for col in ("file", "read", "accepted", "unchanged", "quarantined", "reasons"):
+        table.add_column(col, justify="right" if col not in ("file", "reasons") else "left")
+    for f in summary.files:
+        if f.skipped_same_file:
+            table.add_row(f.file_name, "-", "-", "-", "-", "same file as before: skipped")
+            continue
+        reasons = "; ".join(f"{n} {r}" for r, n in sorted(f.quarantined.items(), key=lambda x: -x[1]))
+        table.add_row(f.file_name, f"{f.read:,}", f"{f.accepted:,}", f"{f.unchanged:,}",
+                      f"{f.quarantined_total:,}", reasons)  # fmt: skip
+    return table
+
+
+def build(
+    sources_dir: Annotated[Path, typer.Argument(help="Directory holding civil.csv, cnie.csv, ...")],
+    db: DbOption = None,
+    engine: Annotated[str, typer.Option(help="Linkage: splink (DuckDB), spark, or deterministic")] = "splink",
+) -> None:
+    """Ingest a sources directory, link the records and assign UINs."""
+    extracts = find_extracts(sources_dir)
+    total = sum(e.lines for e in extracts)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("ingesting", total=total)
+        stage = bar.add_task("linking", total=None, visible=False)
+        hooks = BuildProgress(
+            on_file_start=lambda e: bar.update(task, description=f"ingesting {e.path.name}"),
+            on_rows=lambda n: bar.advance(task, n),
+            on_stage=lambda s: bar.update(stage, description=s, visible=True),
+        )
+        summary = run_build(engine=engine_for(db), sources_dir=sources_dir, linker=linker_for(engine),
+                            chunk_size=get_settings().chunk_size, progress=hooks)  # fmt: skip
+        bar.update(task, completed=total)
+        bar.update(stage, total=1, completed=1, description="done")
+    console.print(_summary_table(summary))
+    a = summary.assignment
+    methods = ", ".join(f"{m} {n:,}" for m, n in sorted(a.links_by_method.items()))
+    console.print(f"persons in the register: [bold]{summary.persons_total:,}[/] "
+                  f"(created {a.persons_created:,}, merged {a.persons_merged:,}, split {a.persons_split:,})")  # fmt: skip
+    console.print(f"links by method: {methods}")
+    figures = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in summary.linkage.items())
+    console.print(f"linkage: {figures}")
+
+
+def db_upgrade(db: DbOption = None) -> None:
+    """Create or migrate the register database to the current schema."""
+    migrate(engine_for(db))
+    console.print("register schema is up to date")

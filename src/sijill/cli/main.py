@@ -1,0 +1,41 @@
+"""The `sijill` command line."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from sijill.cli import build as build_cmd
+from sijill.cli import evaluate, registry, synth
+from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.names import names_app
+from sijill.errors import SijillError
+
+app = typer.Typer(help="sijill: the National Population Register and Unified Social Register.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+db_app = typer.Typer(help="The register database.", no_args_is_help=True)
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress at INFO")] = False) -> None:
+    set_up_logging(verbose)
+
+
+app.command("build")(build_cmd.build)
+app.command("quarantine")(registry.quarantine)
+app.command("synth")(synth.synth)
+app.command("evaluate")(evaluate.evaluate_cmd)
+db_app.command("upgrade")(build_cmd.db_upgrade)
+app.add_typer(registry.export_app, name="export")
+app.add_typer(registry.uin_app, name="uin")
+app.add_typer(names_app, name="names")
+app.add_typer(db_app, name="db")
+
+
+def main() -> None:
+    """Run the CLI, turning sijill's errors into a message and their exit code."""
+    try:
+        app()
+    except SijillError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(exc.exit_code)

@@ -1,0 +1,26 @@
+"""`sijill synth`: write a synthetic population's extracts and truth."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from sijill.cli.console import console
+from sijill.synth import generate
+
+STEPS = ["population", "civil", "cnie", "massar", "cnss", "ramed", "households"]
+
+
+def synth(
+    out_dir: Annotated[Path, typer.Argument(help="Directory to write the extracts into")],
+    persons: Annotated[int, typer.Option(min=1, help="Number of persons")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 1,
+) -> None:
+    """Generate a synthetic Moroccan population: five extracts, truth.csv, households.csv."""
+    with Progress(console=console) as bar:
+        task = bar.add_task("generating", total=len(STEPS))
+        result = generate(out_dir, persons=persons, seed=seed,
+                          on_progress=lambda step: bar.update(task, advance=1, description=step))  # fmt: skip
+    rows = ", ".join(f"{k} {v:,}" for k, v in result.rows.items())
+    console.print(f"{result.persons:,} persons in {result.households:,} households -> {rows}")

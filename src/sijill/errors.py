@@ -1,0 +1,43 @@
+"""The one error root of sijill and its children, each with a message a person can act on."""
+
+
+class SijillError(Exception):
+    """Root of every error sijill raises on purpose."""
+
+    exit_code = 1
+
+
+class BadExtract(SijillError):
+    """An extract file that cannot be read as its registry's format."""
+
+    exit_code = 3
+
+
+class UnknownSource(SijillError):
+    """A file name that is not one of the five registries."""
+
+    exit_code = 3
+
+
+class InvalidUIN(SijillError):
+    """A number that is not a valid UIN."""
+
+    exit_code = 1
+
+
+class NotFound(SijillError):
+    """A UIN, person or record that the register does not hold."""
+
+    exit_code = 4
+
+
+class DatabaseNotReady(SijillError):
+    """A register database that cannot be reached or migrated."""
+
+    exit_code = 5
+
+
+class LinkageError(SijillError):
+    """A linkage model or run that cannot proceed."""
+
+    exit_code = 6

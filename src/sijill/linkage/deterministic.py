@@ -1,0 +1,49 @@
+"""A deterministic linker: the same CNIE, or the same names, full date of birth and sex."""
+
+from typing import Any
+
+import pandas as pd
+
+from sijill.linkage.features import add_name_keys
+from sijill.linkage.result import DisjointSet, LinkResult
+from sijill.names import SpellingDictionary
+
+
+def _union_groups(ds: DisjointSet, frame: pd.DataFrame, by: list[str], method: str,
+                  method_of: dict[int, str]) -> int:  # fmt: skip
+    """Join every record of each group of equal values; return how many joins were made."""
+    joins = 0
+    for ids in frame.dropna(subset=by).groupby(by, sort=False)["record_id"]:
+        members = ids[1].tolist()
+        for other in members[1:]:
+            if ds.union(members[0], other):
+                joins += 1
+                method_of.setdefault(other, method)
+                method_of.setdefault(members[0], method)
+    return joins
+
+
+class DeterministicLinker:
+    """Link on shared identifiers and exact keys; never on a card alone."""
+
+    name = "deterministic"
+
+    def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
+             must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
+             ) -> LinkResult:  # fmt: skip
+        """Group records sharing a CNIE and birth year, or names + full birth date + sex."""
+        frame = add_name_keys(records, spellings)
+        ds, method_of = DisjointSet(), {}
+        for rid in frame["record_id"]:
+            ds.find(int(rid))
+        figures: dict[str, Any] = {}
+        figures["cnie_joins"] = _union_groups(ds, frame, ["cnie", "birth_year"], "cnie", method_of)
+        full = frame[frame["birth_precision"] == "day"]
+        figures["name_dob_joins"] = _union_groups(
+            ds, full, ["family_strict", "given_strict", "birth_date", "sex"], "name_dob", method_of
+        )
+        for a, b in must_link:
+            ds.union(a, b)
+        cluster_of = {int(r): ds.find(int(r)) for r in frame["record_id"]}
+        methods = {r: method_of.get(r, "singleton") for r in cluster_of}
+        return LinkResult(cluster_of, methods, dict.fromkeys(cluster_of), figures=figures)

@@ -1,0 +1,56 @@
+"""What a linker returns: records grouped into clusters, each record with how and how sure."""
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from sijill.names import SpellingDictionary
+
+
+@dataclass
+class LinkResult:
+    """Records grouped into would-be persons; pairs to review; figures of the run."""
+
+    cluster_of: dict[int, int]
+    method_of: dict[int, str]
+    score_of: dict[int, float | None]
+    review_pairs: list[dict[str, Any]] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+class Linker(Protocol):
+    """Anything that groups source records into persons."""
+
+    name: str
+
+    def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
+             must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
+             ) -> LinkResult:  # fmt: skip
+        """Group the records; respect the reviewers' must-link and cannot-link pairs."""
+        ...
+
+
+class DisjointSet:
+    """Union-find over record ids."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = parent.setdefault(x, x)
+        while root != parent[root]:
+            root = parent[root]
+        while x != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        return True

@@ -1,0 +1,206 @@
+"""Give each cluster of records a person and a UIN, keeping every existing UIN stable.
+
+A cluster whose records already belong to one person keeps that person. A cluster that joins
+records of several persons merges them: the oldest person survives, the others' UINs become
+its aliases. A person whose records fall into several clusters is split: the cluster holding
+most of its records keeps it, the others get new persons and new UINs. All of it is written
+to the history.
+"""
+
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from sijill.db.base import utcnow
+from sijill.linkage.result import LinkResult
+from sijill.register.golden import refresh_golden
+from sijill.register.models import (
+    PERSON_ACTIVE,
+    PERSON_MERGED,
+    UIN_ACTIVE,
+    UIN_ALIAS,
+    HistoryEvent,
+    Link,
+    Person,
+    Uin,
+)
+from sijill.sources.models import ACCEPTED, SourceRecord
+from sijill.uin.service import issue_uins
+
+logger = logging.getLogger(__name__)
+_CHUNK = 5000
+
+
+@dataclass
+class AssignOutcome:
+    """Counts of what the assignment did."""
+
+    persons_created: int = 0
+    persons_merged: int = 0
+    persons_split: int = 0
+    links_written: int = 0
+    links_by_method: dict[str, int] = field(default_factory=dict)
+
+
+def _current_links(session: Session) -> dict[int, int]:
+    """Return record id -> person id for the links of accepted records."""
+    stmt = (
+        select(Link.source_record_id, Link.person_id)
+        .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+        .where(SourceRecord.status == ACCEPTED)
+    )
+    return {r: p for r, p in session.execute(stmt)}
+
+
+def _history(session: Session, build_id: int | None, events: list[dict[str, Any]]) -> None:
+    for i in range(0, len(events), _CHUNK):
+        session.execute(insert(HistoryEvent), [{"build_id": build_id, **e} for e in events[i : i + _CHUNK]])
+
+
+def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, int]:
+    """Return person id -> the cluster that keeps it (the one holding most of its records)."""
+    held: dict[int, Counter[int]] = defaultdict(Counter)
+    first: dict[tuple[int, int], int] = {}
+    for cluster, records in members.items():
+        for rid in records:
+            person = links.get(rid)
+            if person is not None:
+                held[person][cluster] += 1
+                first[(person, cluster)] = min(first.get((person, cluster), rid), rid)
+    return {
+        person: min(counts, key=lambda c: (-counts[c], first[(person, c)]))
+        for person, counts in held.items()
+    }
+
+
+@dataclass
+class _Plan:
+    """Persons each cluster ends up with, before anything is written."""
+
+    cluster_person: dict[int, int] = field(default_factory=dict)
+    new_clusters: list[int] = field(default_factory=list)
+    merges: list[tuple[int, list[int]]] = field(default_factory=list)
+    split_persons: set[int] = field(default_factory=set)
+
+
+def _plan(members: dict[int, list[int]], links: dict[int, int]) -> _Plan:
+    keepers = _keepers(members, links)
+    plan = _Plan()
+    claimed: dict[int, list[int]] = defaultdict(list)
+    for person, cluster in keepers.items():
+        claimed[cluster].append(person)
+    for cluster, records in members.items():
+        persons = sorted(claimed.get(cluster, []))
+        if not persons:
+            plan.new_clusters.append(cluster)
+            if any(links.get(r) is not None for r in records):
+                plan.split_persons.update(links[r] for r in records if r in links)
+            continue
+        plan.cluster_person[cluster] = persons[0]
+        if len(persons) > 1:
+            plan.merges.append((persons[0], persons[1:]))
+    return plan
+
+
+def _create_persons(session: Session, count: int, build_id: int | None) -> list[tuple[int, str]]:
+    """Insert `count` new persons with fresh UINs; return their (id, UIN)."""
+    if not count:
+        return []
+    uins = issue_uins(session=session, count=count)
+    created: list[tuple[int, str]] = []
+    now = utcnow()
+    for i in range(0, count, _CHUNK):
+        chunk = uins[i : i + _CHUNK]
+        rows = session.execute(
+            insert(Person).returning(Person.id, Person.uin, sort_by_parameter_order=True),
+            [{"uin": u, "status": PERSON_ACTIVE, "provenance": {}, "created_at": now,
+              "updated_at": now} for u in chunk],  # fmt: skip
+        ).all()
+        created.extend((int(r[0]), str(r[1])) for r in rows)
+        session.execute(insert(Uin), [{"uin": u, "person_id": p, "status": UIN_ACTIVE,
+                                       "issued_at": now} for p, u in rows])  # fmt: skip
+    _history(session, build_id, [{"entity": "person", "entity_id": str(p), "action": "created",
+                                  "detail": {"uin": u}} for p, u in created])  # fmt: skip
+    return created
+
+
+def _merge(session: Session, survivor: int, absorbed: list[int], build_id: int | None) -> None:
+    """Fold persons into the oldest: their UINs become aliases of the survivor's."""
+    survivor_uin = session.scalar(select(Person.uin).where(Person.id == survivor))
+    session.execute(update(Person).where(Person.id.in_(absorbed))
+                    .values(status=PERSON_MERGED, merged_into=survivor, updated_at=utcnow()))  # fmt: skip
+    session.execute(update(Uin).where(Uin.person_id.in_(absorbed))
+                    .values(status=UIN_ALIAS, alias_of=survivor_uin, person_id=survivor))  # fmt: skip
+    session.execute(update(Link).where(Link.person_id.in_(absorbed)).values(person_id=survivor))
+    _history(session, build_id, [{"entity": "person", "entity_id": str(p), "action": "merged",
+                                  "detail": {"into": survivor, "alias_of": survivor_uin}}
+                                 for p in absorbed])  # fmt: skip
+
+
+def _write_links(session: Session, result: LinkResult, wanted: dict[int, int],
+                 links: dict[int, int], build_id: int | None, outcome: AssignOutcome) -> None:  # fmt: skip
+    """Insert links of new records and repoint the records whose person changed."""
+    new_rows, moved = [], []
+    now = utcnow()
+    for rid, person in wanted.items():
+        method = result.method_of.get(rid, "singleton")
+        outcome.links_by_method[method] = outcome.links_by_method.get(method, 0) + 1
+        if rid not in links:
+            new_rows.append({"source_record_id": rid, "person_id": person, "method": method,
+                             "score": result.score_of.get(rid), "build_id": build_id,
+                             "linked_at": now})  # fmt: skip
+        elif links[rid] != person:
+            moved.append((rid, links[rid], person, method))
+    for i in range(0, len(new_rows), _CHUNK):
+        session.execute(insert(Link), new_rows[i : i + _CHUNK])
+    for rid, _old, person, method in moved:
+        session.execute(update(Link).where(Link.source_record_id == rid).values(
+            person_id=person, method=method, score=result.score_of.get(rid), build_id=build_id))  # fmt: skip
+    _history(session, build_id, [{"entity": "link", "entity_id": str(rid), "action": "moved",
+                                  "detail": {"from": old, "to": new, "method": m}}
+                                 for rid, old, new, m in moved])  # fmt: skip
+    outcome.links_written = len(new_rows) + len(moved)
+
+
+def _members(cluster_of: dict[int, int]) -> dict[int, list[int]]:
+    members: dict[int, list[int]] = defaultdict(list)
+    for rid, cluster in cluster_of.items():
+        members[cluster].append(rid)
+    return members
+
+
+def assign_persons(*, session: Session, result: LinkResult, build_id: int | None) -> AssignOutcome:
+    """Turn clusters into persons with stable UINs; write links, merges, splits, history."""
+    outcome = AssignOutcome()
+    links = _current_links(session)
+    members = _members(result.cluster_of)
+    plan = _plan(members, links)
+    for survivor, absorbed in plan.merges:
+        _merge(session, survivor, absorbed, build_id)
+        outcome.persons_merged += len(absorbed)
+    created = _create_persons(session, len(plan.new_clusters), build_id)
+    outcome.persons_created = len(created)
+    cluster_person = dict(plan.cluster_person)
+    cluster_person.update({c: p for c, (p, _) in zip(plan.new_clusters, created, strict=True)})
+    if plan.split_persons:
+        outcome.persons_split = len(plan.split_persons)
+        _history(session, build_id, [{"entity": "person", "entity_id": str(p), "action": "split",
+                                      "detail": {}} for p in sorted(plan.split_persons)])  # fmt: skip
+    wanted = {rid: cluster_person[c] for c, rids in members.items() for rid in rids}
+    _write_links(session, result, wanted, links, build_id, outcome)
+    touched = _touched_persons(wanted, links)
+    refresh_golden(session=session, person_ids=touched)
+    logger.info("assignment: %d persons created, %d merged, %d split",
+                outcome.persons_created, outcome.persons_merged, outcome.persons_split)  # fmt: skip
+    return outcome
+
+
+def _touched_persons(wanted: dict[int, int], links: dict[int, int]) -> Iterable[int]:
+    touched = {p for rid, p in wanted.items() if links.get(rid) != p}
+    touched |= {links[rid] for rid, p in wanted.items() if rid in links and links[rid] != p}
+    return sorted(touched)

@@ -1,0 +1,101 @@
+"""`sijill build`: ingest a sources directory, link, assign UINs, in one transaction."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from sijill.db.base import utcnow
+from sijill.db.engine import migrate, session_scope
+from sijill.linkage.features import load_records
+from sijill.linkage.result import Linker
+from sijill.linkage.review import queue_for_review, reviewer_constraints
+from sijill.linkage.spellings import learn_spellings
+from sijill.register.assign import AssignOutcome, assign_persons
+from sijill.register.models import PERSON_MERGED, Build, Person
+from sijill.sources.reader import ExtractFile, find_extracts
+from sijill.sources.service import IngestOutcome, ingest_extract
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildProgress:
+    """Callbacks a front end uses to show progress (all optional)."""
+
+    on_file_start: Callable[[ExtractFile], None] = lambda _e: None
+    on_rows: Callable[[int], None] = lambda _n: None
+    on_stage: Callable[[str], None] = lambda _s: None
+
+
+@dataclass
+class BuildSummary:
+    """What a build did, for the console and the build table."""
+
+    build_id: int
+    files: list[IngestOutcome] = field(default_factory=list)
+    assignment: AssignOutcome = field(default_factory=AssignOutcome)
+    persons_total: int = 0
+    linkage: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": [vars(f) | {"quarantined_total": f.quarantined_total} for f in self.files],
+            "assignment": vars(self.assignment),
+            "persons_total": self.persons_total,
+            "linkage": self.linkage,
+        }
+
+
+def _persons_total(session: Session) -> int:
+    stmt = select(func.count()).select_from(Person).where(Person.status != PERSON_MERGED)
+    return int(session.scalar(stmt) or 0)
+
+
+def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: int = 5000,
+              today: date | None = None, progress: BuildProgress | None = None) -> BuildSummary:  # fmt: skip
+    """Build or update the register from a sources directory; all or nothing."""
+    progress = progress or BuildProgress()
+    extracts = find_extracts(sources_dir)
+    migrate(engine)
+    with session_scope(engine) as session:
+        build = Build(sources_dir=str(sources_dir), linker=linker.name)
+        session.add(build)
+        session.flush()
+        summary = BuildSummary(build.id)
+        for extract in extracts:
+            progress.on_file_start(extract)
+            summary.files.append(ingest_extract(session=session, extract=extract,
+                                                build_id=build.id, chunk_size=chunk_size,
+                                                today=today, on_rows=progress.on_rows))  # fmt: skip
+        summary.assignment, summary.linkage = link_and_assign(
+            session=session, linker=linker, build_id=build.id, progress=progress
+        )
+        summary.persons_total = _persons_total(session)
+        build.summary, build.finished_at = summary.as_dict(), utcnow()
+    logger.info("build %d done: %d persons", summary.build_id, summary.persons_total)
+    return summary
+
+
+def link_and_assign(*, session: Session, linker: Linker, build_id: int | None,
+                    progress: BuildProgress | None = None) -> tuple[AssignOutcome, dict[str, Any]]:  # fmt: skip
+    """Relearn spellings, link every accepted record and assign persons and UINs."""
+    progress = progress or BuildProgress()
+    progress.on_stage("learning spellings")
+    spellings = learn_spellings(session=session)
+    progress.on_stage("linking")
+    records = load_records(session=session)
+    must_link, cannot_link = reviewer_constraints(session=session)
+    result = linker.link(records, spellings=spellings, must_link=must_link,
+                         cannot_link=cannot_link)  # fmt: skip
+    progress.on_stage("assigning UINs")
+    outcome = assign_persons(session=session, result=result, build_id=build_id)
+    if result.review_pairs:
+        result.figures["review_queued"] = queue_for_review(session=session, pairs=result.review_pairs)
+    result.figures["spellings_learnt"] = len(spellings)
+    return outcome, result.figures

@@ -1,0 +1,79 @@
+"""Golden attributes of persons: each taken from the most trusted record that has it."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sijill.db.base import utcnow
+from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, Link, Person
+from sijill.sources.models import ACCEPTED, SourceRecord
+
+# Which registry is trusted first for each attribute.
+TRUST: dict[str, tuple[str, ...]] = {
+    "family_ar": ("civil", "cnie", "massar", "cnss", "ramed"),
+    "given_ar": ("civil", "cnie", "massar", "cnss", "ramed"),
+    "family_lat": ("cnie", "civil", "massar", "cnss", "ramed"),
+    "given_lat": ("cnie", "civil", "massar", "cnss", "ramed"),
+    "sex": ("civil", "cnie", "massar", "cnss", "ramed"),
+    "birth_date": ("civil", "cnie", "massar", "cnss", "ramed"),
+    "death_date": ("civil",),
+}
+_CHUNK = 2000
+_FIELDS = ["family_ar", "given_ar", "family_lat", "given_lat", "sex", "birth_date",
+           "death_date"]  # fmt: skip
+
+
+def _rank(source: str, attribute: str) -> int:
+    order = TRUST[attribute]
+    return order.index(source) if source in order else len(order)
+
+
+def _best(records: list[Any], attribute: str) -> tuple[Any, dict[str, str] | None]:
+    """Return the value of the most trusted record holding it (full dates before years)."""
+    candidates = [r for r in records if getattr(r, attribute)]
+    if attribute == "death_date":
+        candidates = [r for r in candidates if r.source in TRUST["death_date"]]
+    if not candidates:
+        return None, None
+    def order(r: Any) -> tuple[int, int, int]:
+        partial = attribute == "birth_date" and len(r.birth_date) < 10
+        return (int(partial), _rank(r.source, attribute), r.id)
+    best = min(candidates, key=order)
+    return getattr(best, attribute), {"source": best.source, "source_id": best.source_id}
+
+
+def golden_of(records: list[Any]) -> dict[str, Any]:
+    """Return the golden attributes and their provenance from one person's records."""
+    values: dict[str, Any] = {}
+    provenance: dict[str, Any] = {}
+    for attribute in _FIELDS:
+        value, origin = _best(records, attribute)
+        values[attribute] = value
+        if origin:
+            provenance[attribute] = origin
+    values["provenance"] = provenance
+    values["status"] = PERSON_DECEASED if values["death_date"] else PERSON_ACTIVE
+    return values
+
+
+def refresh_golden(*, session: Session, person_ids: Iterable[int]) -> int:
+    """Recompute the golden attributes of these persons from their linked records."""
+    ids = list(person_ids)
+    columns = [SourceRecord.id, SourceRecord.source, SourceRecord.source_id,
+               *(getattr(SourceRecord, f) for f in _FIELDS)]  # fmt: skip
+    now = utcnow()
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        stmt = (select(Link.person_id, *columns)
+                .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+                .where(Link.person_id.in_(chunk), SourceRecord.status == ACCEPTED))  # fmt: skip
+        by_person: dict[int, list[Any]] = defaultdict(list)
+        for row in session.execute(stmt):
+            by_person[row.person_id].append(row)
+        updates = [{"id": p, **golden_of(rs), "updated_at": now} for p, rs in by_person.items()]
+        if updates:
+            session.execute(update(Person), updates)
+    return len(ids)

@@ -1,0 +1,95 @@
+"""Tables of the register: builds, persons, UINs, links and the append-only history."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sijill.db.base import Base, utcnow
+from sijill.db.types import BigId, Json, Timestamp
+
+PERSON_ACTIVE = "active"
+PERSON_DECEASED = "deceased"
+PERSON_MERGED = "merged"
+PERSON_RETIRED = "retired"
+UIN_ACTIVE = "active"
+UIN_ALIAS = "alias"
+UIN_RETIRED = "retired"
+
+
+class Build(Base):
+    """One run of `sijill build`: when, on what, and its summary."""
+
+    __tablename__ = "build"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    sources_dir: Mapped[str] = mapped_column(Text)
+    linker: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class Person(Base):
+    """A person of the register, holding one active UIN and golden attributes."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uin: Mapped[str] = mapped_column(String(10), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=PERSON_ACTIVE, index=True)
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    family_ar: Mapped[str | None] = mapped_column(String(128))
+    given_ar: Mapped[str | None] = mapped_column(String(128))
+    family_lat: Mapped[str | None] = mapped_column(String(128))
+    given_lat: Mapped[str | None] = mapped_column(String(128))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    death_date: Mapped[str | None] = mapped_column(String(10))
+    provenance: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Uin(Base):
+    """Every UIN ever issued: active, alias of another after a merge, or retired."""
+
+    __tablename__ = "uin"
+
+    uin: Mapped[str] = mapped_column(String(10), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(8), default=UIN_ACTIVE)
+    alias_of: Mapped[str | None] = mapped_column(String(10))
+    issued_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Link(Base):
+    """The person a source record belongs to, how that was decided and with what score."""
+
+    __tablename__ = "link"
+    __table_args__ = (Index("ix_link_person_id", "person_id"),)
+
+    source_record_id: Mapped[int] = mapped_column(
+        ForeignKey("source_record.id"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    method: Mapped[str] = mapped_column(String(24))
+    score: Mapped[float | None]
+    build_id: Mapped[int | None] = mapped_column(ForeignKey("build.id"))
+    linked_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class HistoryEvent(Base):
+    """One change to the register; rows are never updated nor deleted (database triggers)."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    build_id: Mapped[int | None] = mapped_column(ForeignKey("build.id"))
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

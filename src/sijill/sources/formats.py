@@ -1,0 +1,42 @@
+"""The five extract formats of the sources contract: id column and meaning of each column."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExtractFormat:
+    """How one registry's extract is read."""
+
+    source: str
+    id_column: str
+    family_columns: tuple[str, ...]
+    given_columns: tuple[str, ...]
+    birth_place_column: str | None = None
+    commune_column: str | None = None
+    card_column: str | None = None
+    guardian_column: str | None = None
+    household_column: str | None = None
+    father_column: str | None = None
+    death_column: str | None = None
+    id_is_card: bool = False
+
+
+FORMATS: dict[str, ExtractFormat] = {
+    "civil": ExtractFormat("civil", "acte_id", ("nom_ar", "nom_fr"), ("prenom_ar", "prenom_fr"),
+                           birth_place_column="commune_naissance", father_column="prenom_pere_ar",
+                           death_column="date_deces"),
+    "cnie": ExtractFormat("cnie", "cnie", ("nom_ar", "nom_fr"), ("prenom_ar", "prenom_fr"),
+                          birth_place_column="lieu_naissance", id_is_card=True),
+    "massar": ExtractFormat("massar", "code_massar", ("nom_ar", "nom_fr"), ("prenom_ar", "prenom_fr"),
+                            birth_place_column="lieu_naissance", guardian_column="cnie_tuteur"),
+    "cnss": ExtractFormat("cnss", "num_immatriculation", ("nom",), ("prenom",), card_column="cnie"),
+    "ramed": ExtractFormat("ramed", "num_ramed", ("nom",), ("prenom",), card_column="cnie",
+                           commune_column="commune", household_column="num_foyer"),
+}  # fmt: skip
+SOURCE_ID_SHAPES = {
+    "civil": r"^\d{2}\.\d{3}\.\d{2}\.\d{1,2}/\d{4}/\d{1,6}$",
+    "cnie": r"^[A-Z]{1,2}\d{1,7}$",
+    "massar": r"^[A-Z]\d{9}$",
+    "cnss": r"^\d{9}$",
+    "ramed": r"^\d{6,12}$",
+}

@@ -1,0 +1,70 @@
+"""Tables of ingestion: batches of extract files and the source records they hold."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sijill.db.base import Base, utcnow
+from sijill.db.types import BigId, Json, Timestamp
+
+ACCEPTED = "accepted"
+QUARANTINED = "quarantined"
+SUPERSEDED = "superseded"
+
+
+class IngestBatch(Base):
+    """One extract file ingested: which, its checksum and what became of its rows."""
+
+    __tablename__ = "ingest_batch"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    build_id: Mapped[int | None] = mapped_column(ForeignKey("build.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_accepted: Mapped[int] = mapped_column(default=0)
+    rows_quarantined: Mapped[int] = mapped_column(default=0)
+    rows_unchanged: Mapped[int] = mapped_column(default=0)
+
+
+class SourceRecord(Base):
+    """One row of one extract, raw and normalised, accepted or quarantined with its reason."""
+
+    __tablename__ = "source_record"
+    __table_args__ = (
+        Index("ix_source_record_source_id", "source", "source_id"),
+        Index("ix_source_record_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[str | None] = mapped_column(String(64))
+    row_number: Mapped[int]
+    row_hash: Mapped[str] = mapped_column(String(32))
+    raw: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[list[str]] = mapped_column(Json, default=list)
+    family_ar: Mapped[str | None] = mapped_column(String(128))
+    given_ar: Mapped[str | None] = mapped_column(String(128))
+    family_lat: Mapped[str | None] = mapped_column(String(128))
+    given_lat: Mapped[str | None] = mapped_column(String(128))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    birth_precision: Mapped[str | None] = mapped_column(String(5))
+    birth_year: Mapped[int | None]
+    birth_month: Mapped[int | None]
+    birth_day: Mapped[int | None]
+    birth_place: Mapped[str | None] = mapped_column(String(128))
+    father_given_ar: Mapped[str | None] = mapped_column(String(128))
+    death_date: Mapped[str | None] = mapped_column(String(10))
+    cnie: Mapped[str | None] = mapped_column(String(16), index=True)
+    guardian_cnie: Mapped[str | None] = mapped_column(String(16))
+    household_ref: Mapped[str | None] = mapped_column(String(32))
+    commune: Mapped[str | None] = mapped_column(String(16))

@@ -6,7 +6,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sijill.names import SpellingDictionary, loose_key, strict_key
+from sijill.geo import communes
+from sijill.names import SpellingDictionary, loose_key, normalise_latin, strict_key
 from sijill.sources.models import ACCEPTED, SourceRecord
 
 RECORD_COLUMNS = [
@@ -52,3 +53,37 @@ def add_name_keys(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.Da
         out[f"{part}_key"] = _keyed(ar, la, spellings, loose_key)
         out[f"{part}_strict"] = _keyed(ar, la, spellings, strict_key)
     return out
+
+
+def _place(value: object) -> str | None:
+    """Return a comparable place of birth: a commune code becomes its French name."""
+    if not isinstance(value, str) or not value:
+        return None
+    commune = communes().get(value)
+    return normalise_latin(commune.name_fr) if commune else value
+
+
+def linkage_frame(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.DataFrame:
+    """Return the columns the comparison spec reads, one row a record."""
+    keyed = add_name_keys(records, spellings)
+    full = keyed["birth_precision"] == "day"
+    fathers = keyed["father_given_ar"]
+    frame = pd.DataFrame({
+        "record_id": keyed["record_id"].astype("int64"),
+        "source": keyed["source"],
+        "family_key": keyed["family_key"], "given_key": keyed["given_key"],
+        "family_strict": keyed["family_strict"], "given_strict": keyed["given_strict"],
+        "birth_date": keyed["birth_date"].where(full, None),
+        "birth_year": keyed["birth_year"].astype("Int64"),
+        "birth_month": keyed["birth_month"].where(full, None).astype("Int64"),
+        "birth_day": keyed["birth_day"].where(full, None).astype("Int64"),
+        "sex": keyed["sex"],
+        "cnie": keyed["cnie"],
+        "birth_place": keyed["birth_place"].map(_place),
+        "father_key": fathers.map(lambda f: strict_key(f) or None if isinstance(f, str) else None),
+        "household_ref": keyed["household_ref"],
+        "guardian_cnie": keyed["guardian_cnie"],
+    })  # fmt: skip
+    return frame.astype(object).where(frame.notna(), None).astype(
+        {"record_id": "int64", "birth_year": "Int64", "birth_month": "Int64", "birth_day": "Int64"}
+    )

@@ -17,6 +17,7 @@ class LinkResult:
     score_of: dict[int, float | None]
     review_pairs: list[dict[str, Any]] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] | None = None
 
 
 class Linker(Protocol):

@@ -180,6 +180,8 @@ def evaluate(*, session: Session, truth_path: Path, worst: int = 20) -> Evaluati
     """Compare the register's crosswalk with the truth of a synthetic population."""
     truth, persons = _read_truth(truth_path)
     register = _register_frame(session)
+    if register.empty:
+        raise SijillError("the register holds no source records: run `sijill build` first")
     frame = truth.merge(register, on=["source", "source_id"], how="left", indicator=True)
     missing = int((frame["_merge"] == "left_only").sum())
     quarantined = int(((frame["_merge"] == "both") & frame["uin"].isna()).sum())

@@ -1,0 +1,165 @@
+"""The comparison spec: our comparisons described once, compiled to Splink settings.
+
+Each comparison is a list of levels from the most to the least alike. A level is a SQL
+condition on the `_l` and `_r` columns of a pair, written once in DuckDB's dialect; Splink
+translates it for Spark. Fixed m probabilities are given where labels cannot teach them.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+MODEL_VERSION_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a comparison."""
+
+    label: str
+    sql: str
+    tf_column: str | None = None
+    fixed_m: float | None = None
+    null: bool = False
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """One comparison: its name, description and levels (null level first, else last)."""
+
+    name: str
+    description: str
+    levels: tuple[Level, ...]
+
+    def to_splink(self) -> cl.CustomComparison:
+        """Return the Splink comparison of this spec."""
+        levels: list[Any] = []
+        for level in self.levels:
+            creator = cll.CustomLevel(level.sql, label_for_charts=level.label, base_dialect_str="duckdb")
+            options: dict[str, Any] = {}
+            if level.null:
+                options["is_null_level"] = True
+            if level.tf_column:
+                options["tf_adjustment_column"] = level.tf_column
+                options["tf_adjustment_weight"] = 1.0
+            if level.fixed_m is not None:
+                options.update(m_probability=level.fixed_m, fix_m_probability=True)
+            levels.append(creator.configure(**options) if options else creator)
+        levels.append(cll.ElseLevel())
+        return cl.CustomComparison(levels, output_column_name=self.name,
+                                   comparison_description=self.description)  # fmt: skip
+
+
+def _name(part: str, other: str) -> ComparisonSpec:
+    k, s, o = f"{part}_key", f"{part}_strict", f"{other}_strict"
+    return ComparisonSpec(f"{part}_name", f"{part} name, across scripts, by phonetic keys", (
+        Level("null", f"{k}_l IS NULL OR {k}_r IS NULL", null=True),
+        Level("strict keys equal", f"{s}_l = {s}_r", tf_column=s),
+        Level("loose keys equal", f"{k}_l = {k}_r"),
+        Level("loose keys one edit apart", f"levenshtein({k}_l, {k}_r) <= 1"),
+        Level("written in the other name's field", f"{s}_l = {o}_r OR {o}_l = {s}_r"),
+        Level("strict keys two edits apart", f"levenshtein({s}_l, {s}_r) <= 2"),
+    ))  # fmt: skip
+
+
+def _birth_date() -> ComparisonSpec:
+    y, m, d = "birth_year", "birth_month", "birth_day"
+    return ComparisonSpec("birth_date", "date of birth, aware of its precision", (
+        Level("null", f"{y}_l IS NULL OR {y}_r IS NULL", null=True),
+        Level("same full date", "birth_date_l = birth_date_r"),
+        Level("same year, one known to the year only",
+              f"(birth_date_l IS NULL OR birth_date_r IS NULL) AND {y}_l = {y}_r"),
+        Level("day and month swapped",
+              f"{y}_l = {y}_r AND {m}_l = {d}_r AND {d}_l = {m}_r"),
+        Level("two of day, month, year agree",
+              f"({y}_l = {y}_r AND {m}_l = {m}_r) OR ({y}_l = {y}_r AND {d}_l = {d}_r) "
+              f"OR ({m}_l = {m}_r AND {d}_l = {d}_r)"),
+        Level("within a year", f"abs({y}_l - {y}_r) <= 1"),
+    ))  # fmt: skip
+
+
+def _exact(name: str, description: str, column: str, *, tf: bool = False) -> ComparisonSpec:
+    return ComparisonSpec(name, description, (
+        Level("null", f"{column}_l IS NULL OR {column}_r IS NULL", null=True),
+        Level("equal", f"{column}_l = {column}_r", tf_column=column if tf else None),
+    ))  # fmt: skip
+
+
+def _cnie() -> ComparisonSpec:
+    # Labels come from shared cards, so the card's own m cannot be learnt from them.
+    return ComparisonSpec("cnie", "CNIE card number, tolerating one typo", (
+        Level("null", "cnie_l IS NULL OR cnie_r IS NULL", null=True),
+        Level("equal", "cnie_l = cnie_r", fixed_m=0.90),
+        Level("one typo", "levenshtein(cnie_l, cnie_r) <= 1", fixed_m=0.05),
+    ))  # fmt: skip
+
+
+def _father() -> ComparisonSpec:
+    return ComparisonSpec("father", "father's given name (civil acts)", (
+        Level("null", "father_key_l IS NULL OR father_key_r IS NULL", null=True),
+        Level("equal", "father_key_l = father_key_r"),
+    ))  # fmt: skip
+
+
+COMPARISONS: tuple[ComparisonSpec, ...] = (
+    _name("family", "given"),
+    _name("given", "family"),
+    _birth_date(),
+    _exact("sex", "sex", "sex"),
+    _cnie(),
+    _exact("birth_place", "place or commune of birth", "birth_place", tf=True),
+    _father(),
+)
+
+BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
+    ("family_key", "given_key", "birth_year"),
+    ("family_key", "given_key", "birth_month", "birth_day"),
+    ("given_key", "birth_date"),
+    ("family_key", "birth_date"),
+    ("cnie",),
+)
+SWAPPED_BLOCK = (
+    "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
+)
+DETERMINISTIC_RULES = (
+    "l.family_strict = r.family_strict AND l.given_strict = r.given_strict "
+    "AND l.birth_date = r.birth_date",
+    "l.cnie = r.cnie AND l.birth_year = r.birth_year",
+)
+EM_BLOCKS = (("family_key", "given_key", "birth_year"), ("birth_date", "sex"))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Match weights: link above `link`, review between `review` and `link`."""
+
+    link: float = 6.0
+    review: float = 2.0
+    same_source: float = 14.0
+
+
+@dataclass(frozen=True)
+class LinkageSpec:
+    """The whole linkage configuration, saved with each trained model."""
+
+    comparisons: tuple[ComparisonSpec, ...] = COMPARISONS
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def settings(self) -> SettingsCreator:
+        """Return the Splink settings of this spec (untrained)."""
+        rules: list[Any] = [block_on(*cols) for cols in BLOCKING_RULES]
+        rules.append(SWAPPED_BLOCK)
+        return SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="record_id",
+            comparisons=[c.to_splink() for c in self.comparisons],
+            blocking_rules_to_generate_predictions=rules,
+            retain_intermediate_calculation_columns=True,
+            retain_matching_columns=True,
+            additional_columns_to_retain=["source", "household_ref", "guardian_cnie"],
+            max_iterations=20,
+            em_convergence=0.001,
+        )

@@ -35,6 +35,7 @@ def build(
     sources_dir: Annotated[Path, typer.Argument(help="Directory holding civil.csv, cnie.csv, ...")],
     db: DbOption = None,
     engine: Annotated[str, typer.Option(help="Linkage: splink (DuckDB), spark, or deterministic")] = "splink",
+    retrain: Annotated[bool, typer.Option(help="Train a new model version instead of reusing the latest")] = False,
 ) -> None:
     """Ingest a sources directory, link the records and assign UINs."""
     extracts = find_extracts(sources_dir)
@@ -49,7 +50,7 @@ def build(
             on_stage=lambda s: bar.update(stage, description=s, visible=True),
         )
         summary = run_build(engine=engine_for(db), sources_dir=sources_dir, linker=linker_for(engine),
-                            chunk_size=get_settings().chunk_size, progress=hooks)  # fmt: skip
+                            chunk_size=get_settings().chunk_size, progress=hooks, retrain=retrain)  # fmt: skip
         bar.update(task, completed=total)
         bar.update(stage, total=1, completed=1, description="done")
     console.print(_summary_table(summary))

@@ -8,6 +8,7 @@ import typer
 from sijill.cli import build as build_cmd
 from sijill.cli import evaluate, registry, synth
 from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
 from sijill.errors import SijillError
 
@@ -30,6 +31,9 @@ app.add_typer(registry.export_app, name="export")
 app.add_typer(registry.uin_app, name="uin")
 app.add_typer(names_app, name="names")
 app.add_typer(db_app, name="db")
+app.add_typer(model_app, name="model")
+app.add_typer(linkage_app, name="linkage")
+app.add_typer(review_app, name="review")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Plain connected components over-merge: one wrong edge joins two whole persons. H
 are taken strongest first, and two clusters join only when nothing between them says they
 differ: no reviewer's cannot-link, no pair of records of different sex, no twins, no pair
 the model scored as a clear non-match, and no two records of one registry without strong
-evidence that they are one person entered twice.
+evidence that they are one person entered twice (a high score and the same full date of birth).
 """
 
 from collections import defaultdict
@@ -43,15 +43,19 @@ class ChainResistantClustering:
     weight: dict[tuple[int, int], float] = field(default_factory=dict)
     blocked: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     source_of: dict[int, str] = field(default_factory=dict)
+    birth_of: dict[int, str] = field(default_factory=dict)
     review: list[dict[str, Any]] = field(default_factory=list)
     best: dict[int, float] = field(default_factory=dict)
 
     def add_records(self, records: pd.DataFrame) -> None:
-        for rid, source in zip(records["record_id"], records["source"], strict=True):
+        for rid, source, born in zip(records["record_id"], records["source"], records["birth_date"],
+                                     strict=True):  # fmt: skip
             rid = int(rid)
             self.ds.find(rid)
             self.members[rid] = [rid]
             self.source_of[rid] = source
+            if isinstance(born, str):
+                self.birth_of[rid] = born
 
     def _block(self, a: int, b: int) -> None:
         self.blocked[a].add(b)
@@ -64,11 +68,17 @@ class ChainResistantClustering:
             if self.blocked.get(a, set()) & large_set:
                 return False
             for b in large:
-                if self.source_of[a] == self.source_of[b]:
-                    w = self.weight.get((min(a, b), max(a, b)))
-                    if w is None or w < self.thresholds.same_source:
-                        return False
+                if self.source_of[a] == self.source_of[b] and not self._same_source_duplicate(a, b):
+                    return False
         return True
+
+    def _same_source_duplicate(self, a: int, b: int) -> bool:
+        """Return True when two records of one registry are strongly one person entered twice."""
+        w = self.weight.get((min(a, b), max(a, b)))
+        if w is None or w < self.thresholds.same_source:
+            return False
+        da, db = self.birth_of.get(a), self.birth_of.get(b)
+        return not (da and db and da != db)
 
     def _join(self, ra: int, rb: int) -> None:
         self.ds.union(ra, rb)

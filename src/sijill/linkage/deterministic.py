@@ -27,6 +27,8 @@ class DeterministicLinker:
     """Link on shared identifiers and exact keys; never on a card alone."""
 
     name = "deterministic"
+    model: dict[str, Any] | None = None
+    trainable = False
 
     def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
              must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]

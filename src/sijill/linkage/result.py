@@ -24,6 +24,7 @@ class Linker(Protocol):
     """Anything that groups source records into persons."""
 
     name: str
+    model: dict[str, Any] | None
 
     def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
              must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]

@@ -52,6 +52,7 @@ class SplinkLinker:
     spec: LinkageSpec = field(default_factory=LinkageSpec)
     model: dict[str, Any] | None = None
     run_em: bool = True
+    trainable = True
 
     @property
     def name(self) -> str:

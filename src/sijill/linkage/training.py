@@ -13,6 +13,20 @@ U_SAMPLE_PAIRS = 2_000_000
 EM_MAX_PAIRS = 1_000_000
 SEED = 42
 MIN_LABEL_PAIRS = 50
+M_FLOOR = 0.005  # no level is ever taken as impossible among true matches (clerks err)
+
+
+def floor_m(settings: dict[str, Any]) -> dict[str, Any]:
+    """Raise every m probability to at least M_FLOOR, then renormalise each comparison."""
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        if any(lv.get("fix_m_probability") for lv in levels):
+            continue
+        ms = [max(float(lv.get("m_probability") or 0.0), M_FLOOR) for lv in levels]
+        total = sum(ms)
+        for lv, m in zip(levels, ms, strict=True):
+            lv["m_probability"] = m / total
+    return settings
 
 
 def card_label_pairs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -78,6 +92,6 @@ def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[s
         info["em"] = "kept" if not problems else "rejected"
         info["em_problems"] = problems
         if problems and info["m_from"] != "EM only (too few shared cards)":
-            return {"settings": seeded, "training": info}
-        return {"settings": trained, "training": info}
-    return {"settings": seeded, "training": info}
+            return {"settings": floor_m(seeded), "training": info}
+        return {"settings": floor_m(trained), "training": info}
+    return {"settings": floor_m(seeded), "training": info}

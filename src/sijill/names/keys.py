@@ -163,11 +163,14 @@ def word_symbols(text: str) -> tuple[tuple[str, ...], ...]:
 def loose_key(text: str) -> str:
     """Return the consonant skeleton of a name, the same in both scripts.
 
+    A name of vowels only (Aya, Ia) keys by its strict key instead of an empty skeleton.
+
     Example:
         >>> loose_key("محمد") == loose_key("Mohammed") == loose_key("Mhamed")
         True
     """
-    return "".join(_collapse(list(w), strict=False) for w in word_symbols(text))
+    loose = "".join(_collapse(list(w), strict=False) for w in word_symbols(text))
+    return loose or strict_key(text)
 
 
 @lru_cache(maxsize=500_000)

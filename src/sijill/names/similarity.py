@@ -22,6 +22,8 @@ def _as_keyable(text: str, spellings: SpellingDictionary | None) -> str:
 
 def _score_forms(a: str, b: str) -> float:
     """Score two single-order forms by their keys and, both Latin, by their letters."""
+    if b < a:
+        a, b = b, a
     ka, kb = strict_key(a), strict_key(b)
     la, lb = loose_key(a), loose_key(b)
     if not la or not lb:
@@ -50,7 +52,9 @@ def _similarity(a: str, b: str) -> float:
     direct = _score_forms(a, b)
     if direct >= 1.0:
         return 1.0
-    return max([direct, *(_score_forms(a, other) for other in _orders(b)[1:])])
+    swapped_b = (_score_forms(a, other) for other in _orders(b)[1:])
+    swapped_a = (_score_forms(other, b) for other in _orders(a)[1:])
+    return max([direct, *swapped_b, *swapped_a])
 
 
 def similarity(a: str, b: str, *, spellings: SpellingDictionary | None = None) -> float:

@@ -29,17 +29,26 @@ def _letter(word: str, i: int) -> str:
     return _LETTERS.get(ch, "")
 
 
+def _epenthesis(segments: list[str]) -> list[str]:
+    """Add the short vowels a clerk writes that Arabic leaves out: an initial and a final one."""
+    consonant = [bool(seg) and seg[0] not in _VOWELS and seg not in ("y",) for seg in segments]
+    out = list(segments)
+    if len(out) > 2 and consonant[0] and consonant[1]:
+        out[0] += "a"
+    if len(out) > 2 and consonant[-1] and consonant[-2] and out[-1] != out[-2]:
+        out[-2] += "e"
+    return out
+
+
 def _transliterate_word(word: str) -> str:
     """Transliterate one normalised Arabic word, assimilating the article to sun letters."""
     article = ""
     if word.startswith("ال") and len(word) > 3:
         first = word[2]
-        article = "e" + _letter(word, 2)[:1] if first in SUN_LETTERS else "el"
+        article = "e" + _letter(word, 2) if first in SUN_LETTERS else "el"
         word = word[2:]
-    latin = "".join(_letter(word, i) for i in range(len(word)))
-    if len(latin) > 1 and latin[0] not in _VOWELS and latin[1] not in _VOWELS + "h":
-        latin = latin[0] + "a" + latin[1:]
-    return article + latin
+    segments = [s for s in (_letter(word, i) for i in range(len(word))) if s]
+    return article + "".join(_epenthesis(segments))
 
 
 @lru_cache(maxsize=100_000)

@@ -15,6 +15,7 @@ from sijill.db.engine import migrate, session_scope
 from sijill.linkage.features import load_records
 from sijill.linkage.result import Linker
 from sijill.linkage.review import queue_for_review, reviewer_constraints
+from sijill.linkage.service import latest_model, save_model
 from sijill.linkage.spellings import learn_spellings
 from sijill.register.assign import AssignOutcome, assign_persons
 from sijill.register.models import PERSON_MERGED, Build, Person
@@ -58,7 +59,8 @@ def _persons_total(session: Session) -> int:
 
 
 def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: int = 5000,
-              today: date | None = None, progress: BuildProgress | None = None) -> BuildSummary:  # fmt: skip
+              today: date | None = None, progress: BuildProgress | None = None,
+              retrain: bool = False) -> BuildSummary:  # fmt: skip
     """Build or update the register from a sources directory; all or nothing."""
     progress = progress or BuildProgress()
     extracts = find_extracts(sources_dir)
@@ -74,7 +76,7 @@ def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: 
                                                 build_id=build.id, chunk_size=chunk_size,
                                                 today=today, on_rows=progress.on_rows))  # fmt: skip
         summary.assignment, summary.linkage = link_and_assign(
-            session=session, linker=linker, build_id=build.id, progress=progress
+            session=session, linker=linker, build_id=build.id, progress=progress, retrain=retrain
         )
         summary.persons_total = _persons_total(session)
         build.summary, build.finished_at = summary.as_dict(), utcnow()
@@ -83,7 +85,7 @@ def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: 
 
 
 def link_and_assign(*, session: Session, linker: Linker, build_id: int | None,
-                    progress: BuildProgress | None = None) -> tuple[AssignOutcome, dict[str, Any]]:  # fmt: skip
+                    progress: BuildProgress | None = None, retrain: bool = False) -> tuple[AssignOutcome, dict[str, Any]]:  # fmt: skip
     """Relearn spellings, link every accepted record and assign persons and UINs."""
     progress = progress or BuildProgress()
     progress.on_stage("learning spellings")
@@ -91,8 +93,18 @@ def link_and_assign(*, session: Session, linker: Linker, build_id: int | None,
     progress.on_stage("linking")
     records = load_records(session=session)
     must_link, cannot_link = reviewer_constraints(session=session)
+    saved = latest_model(session=session)
+    trainable = getattr(linker, "trainable", False)
+    if trainable and linker.model is None and saved is not None and not retrain:
+        linker.model = saved.settings
     result = linker.link(records, spellings=spellings, must_link=must_link,
                          cannot_link=cannot_link)  # fmt: skip
+    if result.model is not None:
+        model = save_model(session=session, settings=result.model["settings"],
+                           training=result.model["training"])  # fmt: skip
+        result.figures["model_version"] = f"{model.version} (trained now)"
+    elif saved is not None and trainable:
+        result.figures["model_version"] = f"{saved.version} (reused)"
     progress.on_stage("assigning UINs")
     outcome = assign_persons(session=session, result=result, build_id=build_id)
     if result.review_pairs:

@@ -70,8 +70,8 @@ def _household_size(rng: random.Random, urban: bool) -> int:
     return size + k
 
 
-def _birth_date(rng: random.Random, today: date, age_years: float) -> date:
-    return today - timedelta(days=int(age_years * 365.25) + rng.randrange(0, 365))
+def _birth_date(rng: random.Random, today: date, age_years: float, spread_days: int = 365) -> date:
+    return today - timedelta(days=int(age_years * 365.25) + rng.randrange(0, spread_days))
 
 
 @dataclass
@@ -147,6 +147,7 @@ class PopulationBuilder:
         family = head.family if head.sex == "M" else self.names.draw("family")
         age = min(mother_age - 19 - rng.random() * 8, 30.0)
         previous: Person | None = None
+        named_after_grandfather = False
         for _ in range(count):
             if age < 0:
                 age = rng.random() * 2
@@ -155,7 +156,7 @@ class PopulationBuilder:
             if twin and previous is not None:
                 birth = previous.birth
             else:
-                birth = _birth_date(rng, self.today, age)
+                birth = _birth_date(rng, self.today, age, spread_days=90)
                 age -= 1.5 + rng.random() * 3
             child = self._new_person(hh, "son" if sex == "M" else "daughter", sex, birth,
                                      family, father_given)  # fmt: skip
@@ -163,8 +164,10 @@ class PopulationBuilder:
                 child.twin = previous.twin = True
                 while child.given.arabic == previous.given.arabic:
                     child.given = self.names.given(sex)
-            elif sex == "M" and head.father_given and rng.random() < self.config.grandfather_name_rate:
+            elif (sex == "M" and head.father_given and not named_after_grandfather
+                  and rng.random() < self.config.grandfather_name_rate):  # fmt: skip
                 child.given = head.father_given
+                named_after_grandfather = True
             previous = child
 
     def _mark_deaths(self) -> None:

@@ -149,7 +149,8 @@ class ExtractWriter:
         for p in self.pop.persons:
             if not self._covered(p, cfg):
                 continue
-            year = p.birth.year + (0 if self.rng.random() < 0.9 else self.rng.randrange(1, 5))
+            late = 0 if self.rng.random() < 0.9 else self.rng.randrange(1, 5)
+            year = min(p.birth.year + late, self.today.year)
             key = (p.birth_commune, year)
             for _ in range(2 if self.rng.random() < cfg.noise.duplicate else 1):
                 self.acts[key] = self.acts.get(key, 0) + self.rng.randrange(1, 4)

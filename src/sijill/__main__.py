@@ -1,0 +1,3 @@
+from sijill.cli.main import main
+
+main()

@@ -1,0 +1,42 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sijill.names import SpellingDictionary, similarity
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("محمد العلوي", "Mohammed EL ALAOUI"), ("Mhamed El Alaoui", "MOHAMED ALAOUI"),
+     ("ALAOUI MOHAMED", "Mohammed El Alaoui"), ("عبد الله بنجلون", "Abdellah Ben Jelloun")],
+)  # fmt: skip
+def test_same_names_score_high(a: str, b: str) -> None:
+    assert similarity(a, b) > 0.9
+
+
+@pytest.mark.parametrize(("a", "b"), [("Karim", "Rachid"), ("Fatima", "Khadija"), ("محمد", "يوسف")])
+def test_different_names_score_low(a: str, b: str) -> None:
+    assert similarity(a, b) < 0.6
+
+
+def test_close_but_different_names_score_below_same_names() -> None:
+    assert similarity("Said", "Saad") < similarity("Said", "سعيد")
+    assert similarity("Karim", "Karima") < similarity("Karim", "KARIM")
+
+
+def test_learnt_spellings_bring_latin_to_its_arabic() -> None:
+    spellings = SpellingDictionary()
+    spellings.add("فاطمة", "Fatima", count=5)
+    assert similarity("Fatima", "فاطمة", spellings=spellings) == 1.0
+
+
+def test_empty_names_score_zero() -> None:
+    assert similarity("", "Mohammed") == 0.0
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20),
+       st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20))  # fmt: skip
+def test_similarity_is_a_symmetric_score(a: str, b: str) -> None:
+    s = similarity(a, b)
+    assert 0.0 <= s <= 1.0
+    assert abs(s - similarity(b, a)) < 1e-6

@@ -20,8 +20,10 @@ class Settings(BaseSettings):
     @classmethod
     def _known_backend(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError(f"unsupported database URL scheme in {value.split(':', 1)[0]!r}: "
-                             "use sqlite:/// or postgresql+psycopg://")  # fmt: skip
+            raise ValueError(
+                f"unsupported database URL scheme in {value.split(':', 1)[0]!r}: "
+                "use sqlite:/// or postgresql+psycopg://"
+            )
         return value
 
 

@@ -20,7 +20,7 @@ SAME = [
     ("غزلان", "Ghizlane", "Ghizlan"),
     ("مولاي", "Moulay", "My"),
     ("مصطفى", "Mustapha", "Mostafa", "Moustapha"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("forms", SAME)
@@ -30,10 +30,18 @@ def test_spellings_of_one_name_share_the_loose_key(forms: tuple[str, ...]) -> No
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("Karim", "Karima"), ("Hamid", "Hamida"), ("Nabil", "Nabila"), ("Said", "Saad"),
-     ("Imane", "Amine"), ("Mohammed", "Mahmoud"), ("كريم", "كريمة"), ("محمد", "محمود"),
-     ("سعيد", "سعد")],
-)  # fmt: skip
+    [
+        ("Karim", "Karima"),
+        ("Hamid", "Hamida"),
+        ("Nabil", "Nabila"),
+        ("Said", "Saad"),
+        ("Imane", "Amine"),
+        ("Mohammed", "Mahmoud"),
+        ("كريم", "كريمة"),
+        ("محمد", "محمود"),
+        ("سعيد", "سعد"),
+    ],
+)
 def test_strict_key_keeps_different_names_apart(a: str, b: str) -> None:
     assert strict_key(a) != strict_key(b)
 
@@ -56,8 +64,18 @@ def test_most_listed_spellings_key_like_their_arabic() -> None:
     assert agree / len(pairs) > 0.75
 
 
-latin_names = st.sampled_from(["Mohammed El Alaoui", "Fatima Zahra", "Abdellah", "Ait Ben Ali",
-                               "Youssef", "Khadija Benjelloun", "Saïd", "Errahmani"])  # fmt: skip
+latin_names = st.sampled_from(
+    [
+        "Mohammed El Alaoui",
+        "Fatima Zahra",
+        "Abdellah",
+        "Ait Ben Ali",
+        "Youssef",
+        "Khadija Benjelloun",
+        "Saïd",
+        "Errahmani",
+    ]
+)
 
 
 @given(latin_names, st.sampled_from([str.upper, str.lower, str.title, str.strip]))
@@ -81,7 +99,9 @@ def test_key_is_stable_under_accents(plain: str, accented: str) -> None:
         assert name_key(f"S{accented}ad") == name_key(base)
 
 
-@given(st.sampled_from(["Alaoui", "Idrissi", "Fassi", "Amrani", "Rahmani"]),
-       st.sampled_from(["El ", "El-", "El", "EL ", "el  "]))  # fmt: skip
+@given(
+    st.sampled_from(["Alaoui", "Idrissi", "Fassi", "Amrani", "Rahmani"]),
+    st.sampled_from(["El ", "El-", "El", "EL ", "el  "]),
+)
 def test_key_is_stable_under_particle_spacing(name: str, particle: str) -> None:
     assert name_key(particle + name) == name_key("El " + name)

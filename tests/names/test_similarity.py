@@ -7,9 +7,13 @@ from sijill.names import SpellingDictionary, similarity
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("محمد العلوي", "Mohammed EL ALAOUI"), ("Mhamed El Alaoui", "MOHAMED ALAOUI"),
-     ("ALAOUI MOHAMED", "Mohammed El Alaoui"), ("عبد الله بنجلون", "Abdellah Ben Jelloun")],
-)  # fmt: skip
+    [
+        ("محمد العلوي", "Mohammed EL ALAOUI"),
+        ("Mhamed El Alaoui", "MOHAMED ALAOUI"),
+        ("ALAOUI MOHAMED", "Mohammed El Alaoui"),
+        ("عبد الله بنجلون", "Abdellah Ben Jelloun"),
+    ],
+)
 def test_same_names_score_high(a: str, b: str) -> None:
     assert similarity(a, b) > 0.9
 
@@ -34,8 +38,10 @@ def test_empty_names_score_zero() -> None:
     assert similarity("", "Mohammed") == 0.0
 
 
-@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20),
-       st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20))  # fmt: skip
+@given(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=20),
+)
 def test_similarity_is_a_symmetric_score(a: str, b: str) -> None:
     s = similarity(a, b)
     assert 0.0 <= s <= 1.0

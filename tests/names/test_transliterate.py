@@ -5,14 +5,23 @@ from sijill.names import loose_key, transliterate
 
 @pytest.mark.parametrize(
     ("arabic", "latin"),
-    [("الرحماني", "errahmani"), ("الشرقاوي", "echcharkaoui"), ("الفاسي", "elfassi"),
-     ("خالد", "khaled"), ("غزلان", "ghazlan"), ("يوسف", "yousef"), ("ياسين", "yassin")],
-)  # fmt: skip
+    [
+        ("الرحماني", "errahmani"),
+        ("الشرقاوي", "echcharkaoui"),
+        ("الفاسي", "elfassi"),
+        ("خالد", "khaled"),
+        ("غزلان", "ghazlan"),
+        ("يوسف", "yousef"),
+        ("ياسين", "yassin"),
+    ],
+)
 def test_transliteration_follows_french_conventions(arabic: str, latin: str) -> None:
     assert transliterate(arabic) == latin
 
 
-@pytest.mark.parametrize("letter,latin", [("ش", "ch"), ("خ", "kh"), ("غ", "gh"), ("ج", "j"), ("و", "ou")])
+@pytest.mark.parametrize(
+    "letter,latin", [("ش", "ch"), ("خ", "kh"), ("غ", "gh"), ("ج", "j"), ("و", "ou")]
+)
 def test_letters_map_to_their_digraphs(letter: str, latin: str) -> None:
     assert latin in transliterate("ب" + letter + "ر")
 

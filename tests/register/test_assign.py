@@ -21,7 +21,9 @@ def _records(engine: Engine, tmp_path: Path) -> list[int]:
     path = tmp_path / "cnss.csv"
     path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
     with session_scope(engine) as session:
-        ingest_extract(session=session, extract=open_extract(path), build_id=None, today=date(2026, 1, 1))
+        ingest_extract(
+            session=session, extract=open_extract(path), build_id=None, today=date(2026, 1, 1)
+        )
         return sorted(session.scalars(select(SourceRecord.id)))
 
 
@@ -29,7 +31,9 @@ def _assign(engine: Engine, clusters: dict[int, int]) -> dict[int, str]:
     result = LinkResult(clusters, dict.fromkeys(clusters, "test"), dict.fromkeys(clusters))
     with session_scope(engine) as session:
         assign_persons(session=session, result=result, build_id=None)
-        rows = session.execute(select(Link.source_record_id, Person.uin).join(Person, Person.id == Link.person_id))
+        rows = session.execute(
+            select(Link.source_record_id, Person.uin).join(Person, Person.id == Link.person_id)
+        )
         return {int(r): str(u) for r, u in rows}
 
 

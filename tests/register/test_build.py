@@ -17,8 +17,14 @@ TODAY = date(2026, 1, 1)
 
 
 def _build(engine: Engine, sources: Path, **kwargs: object) -> object:
-    return run_build(engine=engine, sources_dir=sources, linker=DeterministicLinker(),
-                     chunk_size=500, today=TODAY, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+    return run_build(
+        engine=engine,
+        sources_dir=sources,
+        linker=DeterministicLinker(),
+        chunk_size=500,
+        today=TODAY,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def _crosswalk(engine: Engine, out: Path) -> list[dict[str, str]]:
@@ -36,8 +42,9 @@ def _data_rows(sources: Path) -> int:
     return total
 
 
-def test_crosswalk_has_one_row_per_data_row_and_valid_uins(engine: Engine, small_sources: Path,
-                                                           tmp_path: Path) -> None:  # fmt: skip
+def test_crosswalk_has_one_row_per_data_row_and_valid_uins(
+    engine: Engine, small_sources: Path, tmp_path: Path
+) -> None:
     _build(engine, small_sources)
     rows = _crosswalk(engine, tmp_path / "crosswalk.csv")
     assert len(rows) == _data_rows(small_sources)
@@ -48,8 +55,9 @@ def test_crosswalk_has_one_row_per_data_row_and_valid_uins(engine: Engine, small
     assert len(set(uins)) < len(uins)  # records were linked
 
 
-def test_rebuilding_the_same_directory_keeps_every_uin(engine: Engine, small_sources: Path,
-                                                       tmp_path: Path) -> None:  # fmt: skip
+def test_rebuilding_the_same_directory_keeps_every_uin(
+    engine: Engine, small_sources: Path, tmp_path: Path
+) -> None:
     _build(engine, small_sources)
     first = _crosswalk(engine, tmp_path / "a.csv")
     _build(engine, small_sources)
@@ -58,8 +66,9 @@ def test_rebuilding_the_same_directory_keeps_every_uin(engine: Engine, small_sou
         assert session.scalar(select(func.count()).select_from(Build)) == 2
 
 
-def test_a_build_interrupted_midway_leaves_the_register_as_it_was(engine: Engine,
-                                                                  small_sources: Path) -> None:  # fmt: skip
+def test_a_build_interrupted_midway_leaves_the_register_as_it_was(
+    engine: Engine, small_sources: Path
+) -> None:
     _build(engine, small_sources)
     with session_scope(engine) as session:
         persons = session.scalar(select(func.count()).select_from(Person))
@@ -75,7 +84,9 @@ def test_a_build_interrupted_midway_leaves_the_register_as_it_was(engine: Engine
         assert session.scalar(select(func.count()).select_from(Build)) == 1
 
 
-def test_a_bad_file_refuses_the_build_before_anything_is_written(engine: Engine, tmp_path: Path) -> None:
+def test_a_bad_file_refuses_the_build_before_anything_is_written(
+    engine: Engine, tmp_path: Path
+) -> None:
     (tmp_path / "massar.csv").write_text("nom\nX\n", encoding="utf-8")
     with pytest.raises(BadExtract, match="no column code_massar"):
         _build(engine, tmp_path)
@@ -92,23 +103,33 @@ def test_history_is_append_only(engine: Engine, small_sources: Path) -> None:
             session.execute(text(statement))
 
 
-def test_persons_are_found_by_uin_and_by_source_id(engine: Engine, small_sources: Path,
-                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_persons_are_found_by_uin_and_by_source_id(
+    engine: Engine, small_sources: Path, tmp_path: Path
+) -> None:
     _build(engine, small_sources)
     row = next(r for r in _crosswalk(engine, tmp_path / "c.csv") if r["uin"])
     with session_scope(engine) as session:
-        assert resolve_source_id(session=session, source=row["source"], source_id=row["source_id"]) == row["uin"]
+        assert (
+            resolve_source_id(session=session, source=row["source"], source_id=row["source_id"])
+            == row["uin"]
+        )
         person = get_person_by_uin(session=session, uin=row["uin"])
         assert person is not None and person.birth_date and person.provenance
 
 
-def test_only_rows_made_unreadable_on_purpose_are_quarantined(engine: Engine, small_sources: Path) -> None:
+def test_only_rows_made_unreadable_on_purpose_are_quarantined(
+    engine: Engine, small_sources: Path
+) -> None:
     summary = _build(engine, small_sources)
     unreadable = 0
     for name in ("civil", "cnie", "massar", "cnss", "ramed"):
         with (small_sources / f"{name}.csv").open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                names = [v for k, v in row.items() if k.startswith(("nom", "prenom")) and k != "prenom_pere_ar"]
+                names = [
+                    v
+                    for k, v in row.items()
+                    if k.startswith(("nom", "prenom")) and k != "prenom_pere_ar"
+                ]
                 if not any(names) and not row["date_naissance"]:
                     unreadable += 1
     reasons: dict[str, int] = {}

@@ -35,8 +35,15 @@ def test_missed_link_in_a_three_record_person() -> None:
 
 
 def test_errors_are_counted_by_source_pair() -> None:
-    frame = _frame([("civil", "U1", "p1"), ("cnie", "U1", "p1"), ("ramed", "U2", "p1"),
-                    ("cnss", "U3", "p2"), ("cnie", "U3", "p3")])  # fmt: skip
+    frame = _frame(
+        [
+            ("civil", "U1", "p1"),
+            ("cnie", "U1", "p1"),
+            ("ramed", "U2", "p1"),
+            ("cnss", "U3", "p2"),
+            ("cnie", "U3", "p3"),
+        ]
+    )
     assert _error_pairs(frame, "person_id", "uin") == {"civil-ramed": 1, "cnie-ramed": 1}
     assert _error_pairs(frame, "uin", "person_id") == {"cnie-cnss": 1}
 

@@ -16,12 +16,14 @@ def _write(path: Path, text: str | bytes) -> Path:
 
 def test_a_file_without_its_id_column_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "massar.csv", "nom_fr,prenom_fr\nAlaoui,Mohamed\n")
-    with pytest.raises(BadExtract, match="massar.csv: no column code_massar"):
+    with pytest.raises(BadExtract, match=r"massar\.csv: no column code_massar"):
         open_extract(path)
 
 
 def test_a_file_not_in_utf8_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path / "cnss.csv", "num_immatriculation,nom\n123456789,B\xe9ni\n".encode("latin-1"))
+    path = _write(
+        tmp_path / "cnss.csv", "num_immatriculation,nom\n123456789,B\xe9ni\n".encode("latin-1")
+    )
     with pytest.raises(BadExtract, match="not UTF-8"):
         open_extract(path)
 

@@ -132,9 +132,22 @@ def test_same_person_twice_in_one_registry_happens(written: Path) -> None:
 
 def test_households_carry_the_social_variables(written: Path) -> None:
     rows = _rows(written / "households.csv")
-    for column in ("dwelling_type", "water", "electricity", "sanitation", "tv", "fridge", "car",
-                   "livestock", "head_education", "head_occupation", "spend_gas",
-                   "spend_water_electricity", "spend_telephone", "members"):  # fmt: skip
+    for column in (
+        "dwelling_type",
+        "water",
+        "electricity",
+        "sanitation",
+        "tv",
+        "fridge",
+        "car",
+        "livestock",
+        "head_education",
+        "head_occupation",
+        "spend_gas",
+        "spend_water_electricity",
+        "spend_telephone",
+        "members",
+    ):
         assert column in rows[0]
     rural = mean(float(r["consumption_per_capita"]) for r in rows if r["area"] == "rural")
     urban = mean(float(r["consumption_per_capita"]) for r in rows if r["area"] == "urban")

@@ -14,7 +14,10 @@ from sijill.register.flows import BuildProgress, BuildSummary, run_build
 from sijill.settings import get_settings
 from sijill.sources.reader import find_extracts
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: SIJILL_DATABASE_URL or sqlite:///sijill.db)")]
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: SIJILL_DATABASE_URL or sqlite:///sijill.db)"),
+]
 
 
 def _summary_table(summary: BuildSummary) -> Table:
@@ -25,22 +28,39 @@ def _summary_table(summary: BuildSummary) -> Table:
         if f.skipped_same_file:
             table.add_row(f.file_name, "-", "-", "-", "-", "same file as before: skipped")
             continue
-        reasons = "; ".join(f"{n} {r}" for r, n in sorted(f.quarantined.items(), key=lambda x: -x[1]))
-        table.add_row(f.file_name, f"{f.read:,}", f"{f.accepted:,}", f"{f.unchanged:,}",
-                      f"{f.quarantined_total:,}", reasons)  # fmt: skip
+        reasons = "; ".join(
+            f"{n} {r}" for r, n in sorted(f.quarantined.items(), key=lambda x: -x[1])
+        )
+        table.add_row(
+            f.file_name,
+            f"{f.read:,}",
+            f"{f.accepted:,}",
+            f"{f.unchanged:,}",
+            f"{f.quarantined_total:,}",
+            reasons,
+        )
     return table
 
 
 def build(
     sources_dir: Annotated[Path, typer.Argument(help="Directory holding civil.csv, cnie.csv, ...")],
     db: DbOption = None,
-    engine: Annotated[str, typer.Option(help="Linkage: splink (DuckDB), spark, or deterministic")] = "splink",
-    retrain: Annotated[bool, typer.Option(help="Train a new model version instead of reusing the latest")] = False,
+    engine: Annotated[
+        str, typer.Option(help="Linkage: splink (DuckDB), spark, or deterministic")
+    ] = "splink",
+    retrain: Annotated[
+        bool, typer.Option(help="Train a new model version instead of reusing the latest")
+    ] = False,
 ) -> None:
     """Ingest a sources directory, link the records and assign UINs."""
     extracts = find_extracts(sources_dir)
     total = sum(e.lines for e in extracts)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task("ingesting", total=total)
         stage = bar.add_task("linking", total=None, visible=False)
@@ -49,17 +69,27 @@ def build(
             on_rows=lambda n: bar.advance(task, n),
             on_stage=lambda s: bar.update(stage, description=s, visible=True),
         )
-        summary = run_build(engine=engine_for(db), sources_dir=sources_dir, linker=linker_for(engine),
-                            chunk_size=get_settings().chunk_size, progress=hooks, retrain=retrain)  # fmt: skip
+        summary = run_build(
+            engine=engine_for(db),
+            sources_dir=sources_dir,
+            linker=linker_for(engine),
+            chunk_size=get_settings().chunk_size,
+            progress=hooks,
+            retrain=retrain,
+        )
         bar.update(task, completed=total)
         bar.update(stage, total=1, completed=1, description="done")
     console.print(_summary_table(summary))
     a = summary.assignment
     methods = ", ".join(f"{m} {n:,}" for m, n in sorted(a.links_by_method.items()))
-    console.print(f"persons in the register: [bold]{summary.persons_total:,}[/] "
-                  f"(created {a.persons_created:,}, merged {a.persons_merged:,}, split {a.persons_split:,})")  # fmt: skip
+    console.print(
+        f"persons in the register: [bold]{summary.persons_total:,}[/] "
+        f"(created {a.persons_created:,}, merged {a.persons_merged:,}, split {a.persons_split:,})"
+    )
     console.print(f"links by method: {methods}")
-    figures = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in summary.linkage.items())
+    figures = ", ".join(
+        f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in summary.linkage.items()
+    )
     console.print(f"linkage: {figures}")
 
 

@@ -37,9 +37,14 @@ def show(db: DbOption = None) -> None:
     for col in ("comparison", "level", "m", "u", "weight", "tf"):
         table.add_column(col, justify="right" if col in ("m", "u", "weight") else "left")
     for r in model_table(settings):
-        table.add_row(r["comparison"], str(r["level"]), f"{r['m']:.4f}" if r["m"] else "-",
-                      f"{r['u']:.6f}" if r["u"] else "-",
-                      f"{r['match_weight']:+.2f}" if r["match_weight"] is not None else "-", r["tf"] or "")  # fmt: skip
+        table.add_row(
+            r["comparison"],
+            str(r["level"]),
+            f"{r['m']:.4f}" if r["m"] else "-",
+            f"{r['u']:.6f}" if r["u"] else "-",
+            f"{r['match_weight']:+.2f}" if r["match_weight"] is not None else "-",
+            r["tf"] or "",
+        )
     console.print(table)
 
 
@@ -60,10 +65,15 @@ def explain(
     engine = engine_for(db)
     migrate(engine)
     with session_scope(engine) as session:
-        ids = [record_id_of(session=session, source=s, source_id=i) for s, i in (_split(left), _split(right))]
+        ids = [
+            record_id_of(session=session, source=s, source_id=i)
+            for s, i in (_split(left), _split(right))
+        ]
         row = score_stored_pair(session=session, left=ids[0], right=ids[1])
     names = [c.name for c in COMPARISONS]
-    table = Table(title=f"match weight {row['match_weight']:.2f} (probability {row['match_probability']:.4f})")
+    table = Table(
+        title=f"match weight {row['match_weight']:.2f} (probability {row['match_probability']:.4f})"
+    )
     for col in ("step", "level", "weight", "running total"):
         table.add_column(col, justify="left" if col in ("step", "level") else "right")
     for step, weight, total in waterfall(row, names):
@@ -84,8 +94,12 @@ def review_list(db: DbOption = None, limit: int = 20) -> None:
             table.add_column(col)
         for item in items:
             evidence = ", ".join(f"{k} {v['match_weight']:+.1f}" for k, v in item.evidence.items())
-            table.add_row(str(item.id), f"{item.record_id_l} / {item.record_id_r}",
-                          f"{item.match_weight:.2f}", evidence)  # fmt: skip
+            table.add_row(
+                str(item.id),
+                f"{item.record_id_l} / {item.record_id_r}",
+                f"{item.match_weight:.2f}",
+                evidence,
+            )
     console.print(table)
 
 

@@ -12,13 +12,18 @@ from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
 from sijill.errors import SijillError
 
-app = typer.Typer(help="sijill: the National Population Register and Unified Social Register.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)  # fmt: skip
+app = typer.Typer(
+    help="sijill: the National Population Register and Unified Social Register.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The register database.", no_args_is_help=True)
 
 
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress at INFO")] = False) -> None:
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress at INFO")] = False,
+) -> None:
     set_up_logging(verbose)
 
 

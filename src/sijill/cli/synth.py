@@ -20,7 +20,11 @@ def synth(
     """Generate a synthetic Moroccan population: five extracts, truth.csv, households.csv."""
     with Progress(console=console) as bar:
         task = bar.add_task("generating", total=len(STEPS))
-        result = generate(out_dir, persons=persons, seed=seed,
-                          on_progress=lambda step: bar.update(task, advance=1, description=step))  # fmt: skip
+        result = generate(
+            out_dir,
+            persons=persons,
+            seed=seed,
+            on_progress=lambda step: bar.update(task, advance=1, description=step),
+        )
     rows = ", ".join(f"{k} {v:,}" for k, v in result.rows.items())
     console.print(f"{result.persons:,} persons in {result.households:,} households -> {rows}")

@@ -16,9 +16,21 @@ import pandas as pd
 from sijill.linkage.result import DisjointSet, LinkResult
 from sijill.linkage.spec import Thresholds
 
-PAIR_COLUMNS = ["record_id_l", "record_id_r", "match_weight", "source_l", "source_r", "sex_l",
-                "sex_r", "birth_date_l", "birth_date_r", "family_key_l", "family_key_r",
-                "given_key_l", "given_key_r"]  # fmt: skip
+PAIR_COLUMNS = [
+    "record_id_l",
+    "record_id_r",
+    "match_weight",
+    "source_l",
+    "source_r",
+    "sex_l",
+    "sex_r",
+    "birth_date_l",
+    "birth_date_r",
+    "family_key_l",
+    "family_key_r",
+    "given_key_l",
+    "given_key_r",
+]
 CONTRADICTION_WEIGHT = 0.0
 MAX_REVIEW_PAIRS = 20_000
 
@@ -27,8 +39,14 @@ def hard_guard(p: Any) -> str | None:
     """Return why two records can never be one person, or None."""
     if p.sex_l and p.sex_r and p.sex_l != p.sex_r:
         return "different sex"
-    if (p.birth_date_l and p.birth_date_l == p.birth_date_r and p.family_key_l == p.family_key_r
-            and p.given_key_l and p.given_key_r and p.given_key_l != p.given_key_r):  # fmt: skip
+    if (
+        p.birth_date_l
+        and p.birth_date_l == p.birth_date_r
+        and p.family_key_l == p.family_key_r
+        and p.given_key_l
+        and p.given_key_r
+        and p.given_key_l != p.given_key_r
+    ):
         return "twins: same family and birth date, different given names"
     return None
 
@@ -48,8 +66,9 @@ class ChainResistantClustering:
     best: dict[int, float] = field(default_factory=dict)
 
     def add_records(self, records: pd.DataFrame) -> None:
-        for rid, source, born in zip(records["record_id"], records["source"], records["birth_date"],
-                                     strict=True):  # fmt: skip
+        for rid, source, born in zip(
+            records["record_id"], records["source"], records["birth_date"], strict=True
+        ):
             rid = int(rid)
             self.ds.find(rid)
             self.members[rid] = [rid]
@@ -86,14 +105,19 @@ class ChainResistantClustering:
         other = rb if root == ra else ra
         self.members[root].extend(self.members.pop(other))
 
-    def cluster(self, pairs: pd.DataFrame, must_link: list[tuple[int, int]],
-                cannot_link: list[tuple[int, int]]) -> None:  # fmt: skip
+    def cluster(
+        self,
+        pairs: pd.DataFrame,
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> None:
         """Join records along edges above the link threshold, strongest first."""
         for a, b in cannot_link:
             self._block(a, b)
         candidates: list[tuple[float, int, int, Any]] = []
         for p in pairs.itertuples(index=False):
-            a, b, w = int(p.record_id_l), int(p.record_id_r), float(p.match_weight)
+            # Rounded, so that backends differing in the last bits decide alike.
+            a, b, w = int(p.record_id_l), int(p.record_id_r), round(float(p.match_weight), 6)
             self.weight[(min(a, b), max(a, b))] = w
             if hard_guard(p) or w < CONTRADICTION_WEIGHT:
                 self._block(a, b)
@@ -103,7 +127,7 @@ class ChainResistantClustering:
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra != rb:
                 self._join(ra, rb)
-        candidates.sort(key=lambda c: -c[0])
+        candidates.sort(key=lambda c: (-c[0], min(c[1], c[2]), max(c[1], c[2])))
         for w, a, b, _p in candidates:
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra == rb:
@@ -113,24 +137,39 @@ class ChainResistantClustering:
                 self.best[a] = max(self.best.get(a, w), w)
                 self.best[b] = max(self.best.get(b, w), w)
             elif len(self.review) < MAX_REVIEW_PAIRS:
-                self.review.append({"record_id_l": min(a, b), "record_id_r": max(a, b),
-                                    "match_weight": w})  # fmt: skip
+                self.review.append(
+                    {"record_id_l": min(a, b), "record_id_r": max(a, b), "match_weight": w}
+                )
 
     def result(self, must_link: list[tuple[int, int]]) -> LinkResult:
         cluster_of = {rid: self.ds.find(rid) for rid in self.source_of}
-        size = defaultdict(int)
+        size: dict[int, int] = defaultdict(int)
         for root in cluster_of.values():
             size[root] += 1
         forced = {x for pair in must_link for x in pair}
-        method_of = {rid: "review" if rid in forced else "probabilistic" if size[cluster_of[rid]] > 1
-                     else "singleton" for rid in cluster_of}  # fmt: skip
+        method_of = {
+            rid: "review"
+            if rid in forced
+            else "probabilistic"
+            if size[cluster_of[rid]] > 1
+            else "singleton"
+            for rid in cluster_of
+        }
         score_of: dict[int, float | None] = {rid: self.best.get(rid) for rid in cluster_of}
-        review = [r for r in self.review if cluster_of[r["record_id_l"]] != cluster_of[r["record_id_r"]]]
+        review = [
+            r for r in self.review if cluster_of[r["record_id_l"]] != cluster_of[r["record_id_r"]]
+        ]
         return LinkResult(cluster_of, method_of, score_of, review_pairs=review)
 
 
-def cluster_pairs(records: pd.DataFrame, pairs: pd.DataFrame, thresholds: Thresholds, *,
-                  must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]) -> LinkResult:  # fmt: skip
+def cluster_pairs(
+    records: pd.DataFrame,
+    pairs: pd.DataFrame,
+    thresholds: Thresholds,
+    *,
+    must_link: list[tuple[int, int]],
+    cannot_link: list[tuple[int, int]],
+) -> LinkResult:
     """Cluster scored pairs into would-be persons."""
     clustering = ChainResistantClustering(thresholds)
     clustering.add_records(records)

@@ -9,8 +9,9 @@ from sijill.linkage.result import DisjointSet, LinkResult
 from sijill.names import SpellingDictionary
 
 
-def _union_groups(ds: DisjointSet, frame: pd.DataFrame, by: list[str], method: str,
-                  method_of: dict[int, str]) -> int:  # fmt: skip
+def _union_groups(
+    ds: DisjointSet, frame: pd.DataFrame, by: list[str], method: str, method_of: dict[int, str]
+) -> int:
     """Join every record of each group of equal values; return how many joins were made."""
     joins = 0
     for ids in frame.dropna(subset=by).groupby(by, sort=False)["record_id"]:
@@ -30,12 +31,17 @@ class DeterministicLinker:
     model: dict[str, Any] | None = None
     trainable = False
 
-    def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
-             must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
-             ) -> LinkResult:  # fmt: skip
+    def link(
+        self,
+        records: pd.DataFrame,
+        *,
+        spellings: SpellingDictionary,
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
         """Group records sharing a CNIE and birth year, or names + full birth date + sex."""
         frame = add_name_keys(records, spellings)
-        ds, method_of = DisjointSet(), {}
+        ds, method_of = DisjointSet(), dict[int, str]()
         for rid in frame["record_id"]:
             ds.find(int(rid))
         figures: dict[str, Any] = {}

@@ -11,10 +11,16 @@ def model_table(settings: dict[str, Any]) -> list[dict[str, Any]]:
         for level in comparison["comparison_levels"]:
             m, u = level.get("m_probability"), level.get("u_probability")
             weight = math.log2(m / u) if m and u and not level.get("is_null_level") else None
-            rows.append({"comparison": comparison["output_column_name"],
-                         "level": level.get("label_for_charts") or level.get("sql_condition"),
-                         "m": m, "u": u, "match_weight": weight,
-                         "tf": level.get("tf_adjustment_column")})  # fmt: skip
+            rows.append(
+                {
+                    "comparison": comparison["output_column_name"],
+                    "level": level.get("label_for_charts") or level.get("sql_condition"),
+                    "m": m,
+                    "u": u,
+                    "match_weight": weight,
+                    "tf": level.get("tf_adjustment_column"),
+                }
+            )
     return rows
 
 
@@ -28,7 +34,9 @@ def waterfall(row: dict[str, Any], comparisons: list[str]) -> list[tuple[str, fl
     """Return (step, weight, running total) from the prior through each comparison."""
     steps: list[tuple[str, float, float]] = []
     total = 0.0
-    evidence = sum(float(row.get(f"mw_{c}") or 0.0) + float(row.get(f"mw_tf_{c}") or 0.0) for c in comparisons)
+    evidence = sum(
+        float(row.get(f"mw_{c}") or 0.0) + float(row.get(f"mw_tf_{c}") or 0.0) for c in comparisons
+    )
     prior = float(row.get("match_weight", 0.0)) - evidence
     for name in ("prior", *comparisons):
         weight = prior if name == "prior" else float(row.get(f"mw_{name}") or 0.0)

@@ -11,10 +11,27 @@ from sijill.names import SpellingDictionary, loose_key, normalise_latin, strict_
 from sijill.sources.models import ACCEPTED, SourceRecord
 
 RECORD_COLUMNS = [
-    "id", "source", "source_id", "family_ar", "given_ar", "family_lat", "given_lat", "sex",
-    "birth_date", "birth_precision", "birth_year", "birth_month", "birth_day", "birth_place",
-    "father_given_ar", "death_date", "cnie", "guardian_cnie", "household_ref", "commune",
-]  # fmt: skip
+    "id",
+    "source",
+    "source_id",
+    "family_ar",
+    "given_ar",
+    "family_lat",
+    "given_lat",
+    "sex",
+    "birth_date",
+    "birth_precision",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_place",
+    "father_given_ar",
+    "death_date",
+    "cnie",
+    "guardian_cnie",
+    "household_ref",
+    "commune",
+]
 
 
 def load_records(*, session: Session) -> pd.DataFrame:
@@ -26,8 +43,9 @@ def load_records(*, session: Session) -> pd.DataFrame:
     return frame.rename(columns={"id": "record_id"})
 
 
-def _keyed(arabic: pd.Series, latin: pd.Series, spellings: SpellingDictionary,
-           key: Callable[[str], str]) -> pd.Series:  # fmt: skip
+def _keyed(
+    arabic: pd.Series, latin: pd.Series, spellings: SpellingDictionary, key: Callable[[str], str]
+) -> pd.Series:
     """Key each name from its Arabic form, else the learnt Arabic behind its Latin spelling."""
     cache: dict[tuple[object, object], str | None] = {}
 
@@ -68,22 +86,37 @@ def linkage_frame(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.Da
     keyed = add_name_keys(records, spellings)
     full = keyed["birth_precision"] == "day"
     fathers = keyed["father_given_ar"]
-    frame = pd.DataFrame({
-        "record_id": keyed["record_id"].astype("int64"),
-        "source": keyed["source"],
-        "family_key": keyed["family_key"], "given_key": keyed["given_key"],
-        "family_strict": keyed["family_strict"], "given_strict": keyed["given_strict"],
-        "birth_date": keyed["birth_date"].where(full, None),
-        "birth_year": keyed["birth_year"].astype("Int64"),
-        "birth_month": keyed["birth_month"].where(full, None).astype("Int64"),
-        "birth_day": keyed["birth_day"].where(full, None).astype("Int64"),
-        "sex": keyed["sex"],
-        "cnie": keyed["cnie"],
-        "birth_place": keyed["birth_place"].map(_place),
-        "father_key": fathers.map(lambda f: strict_key(f) or None if isinstance(f, str) else None),
-        "household_ref": keyed["household_ref"],
-        "guardian_cnie": keyed["guardian_cnie"],
-    })  # fmt: skip
-    return frame.astype(object).where(frame.notna(), None).astype(
-        {"record_id": "int64", "birth_year": "Int64", "birth_month": "Int64", "birth_day": "Int64"}
+    frame = pd.DataFrame(
+        {
+            "record_id": keyed["record_id"].astype("int64"),
+            "source": keyed["source"],
+            "family_key": keyed["family_key"],
+            "given_key": keyed["given_key"],
+            "family_strict": keyed["family_strict"],
+            "given_strict": keyed["given_strict"],
+            "birth_date": keyed["birth_date"].where(full, None),
+            "birth_year": keyed["birth_year"].astype("Int64"),
+            "birth_month": keyed["birth_month"].where(full, None).astype("Int64"),
+            "birth_day": keyed["birth_day"].where(full, None).astype("Int64"),
+            "sex": keyed["sex"],
+            "cnie": keyed["cnie"],
+            "birth_place": keyed["birth_place"].map(_place),
+            "father_key": fathers.map(
+                lambda f: strict_key(f) or None if isinstance(f, str) else None
+            ),
+            "household_ref": keyed["household_ref"],
+            "guardian_cnie": keyed["guardian_cnie"],
+        }
+    )
+    return (
+        frame.astype(object)
+        .where(frame.notna(), None)
+        .astype(
+            {
+                "record_id": "int64",
+                "birth_year": "Int64",
+                "birth_month": "Int64",
+                "birth_day": "Int64",
+            }
+        )
     )

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijill.errors import LinkageError, NotFound
-from sijill.linkage.features import load_records, linkage_frame
+from sijill.linkage.features import linkage_frame, load_records
 from sijill.linkage.service import latest_model
 from sijill.linkage.spellings import load_spellings
 from sijill.sources.models import ACCEPTED, SourceRecord
@@ -15,9 +15,11 @@ from sijill.sources.models import ACCEPTED, SourceRecord
 
 def record_id_of(*, session: Session, source: str, source_id: str) -> int:
     """Return the id of the accepted record with this source id."""
-    stmt = select(SourceRecord.id).where(SourceRecord.source == source,
-                                         SourceRecord.source_id == source_id,
-                                         SourceRecord.status == ACCEPTED)  # fmt: skip
+    stmt = select(SourceRecord.id).where(
+        SourceRecord.source == source,
+        SourceRecord.source_id == source_id,
+        SourceRecord.status == ACCEPTED,
+    )
     found = session.scalars(stmt.limit(1)).first()
     if found is None:
         raise NotFound(f"no accepted record {source}:{source_id}")
@@ -36,10 +38,15 @@ def score_stored_pair(*, session: Session, left: int, right: int) -> dict[str, A
     frame = linkage_frame(load_records(session=session), load_spellings(session=session))
     api = duckdb_api()
     linker = Linker(api.register(frame), model.settings, log_level="WARNING")
-    rows = {int(r["record_id"]): r for r in frame[frame["record_id"].isin([left, right])].to_dict("records")}
+    rows = {
+        int(r["record_id"]): r
+        for r in frame[frame["record_id"].isin([left, right])].to_dict("records")
+    }
     if left not in rows or right not in rows:
         raise NotFound("both records must be accepted records of the register")
-    scored: pd.DataFrame = linker.inference.score_pair(_plain(rows[left]), _plain(rows[right])).as_pandas_dataframe()
+    scored: pd.DataFrame = linker.inference.score_pair(
+        _plain(rows[left]), _plain(rows[right])
+    ).as_pandas_dataframe()
     return dict(scored.iloc[0].to_dict())
 
 

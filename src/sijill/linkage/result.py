@@ -23,12 +23,21 @@ class LinkResult:
 class Linker(Protocol):
     """Anything that groups source records into persons."""
 
-    name: str
     model: dict[str, Any] | None
 
-    def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
-             must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
-             ) -> LinkResult:  # fmt: skip
+    @property
+    def name(self) -> str:
+        """The linker's name, recorded with each build."""
+        ...
+
+    def link(
+        self,
+        records: pd.DataFrame,
+        *,
+        spellings: SpellingDictionary,
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
         """Group the records; respect the reviewers' must-link and cannot-link pairs."""
         ...
 

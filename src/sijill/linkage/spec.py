@@ -41,7 +41,9 @@ class ComparisonSpec:
         """Return the Splink comparison of this spec."""
         levels: list[Any] = []
         for level in self.levels:
-            creator = cll.CustomLevel(level.sql, label_for_charts=level.label, base_dialect_str="duckdb")
+            creator = cll.CustomLevel(
+                level.sql, label_for_charts=level.label, base_dialect_str="duckdb"
+            )
             options: dict[str, Any] = {}
             if level.null:
                 options["is_null_level"] = True
@@ -56,66 +58,121 @@ class ComparisonSpec:
                 options["u_probability"] = level.u_prior
             levels.append(creator.configure(**options))
         else_m = max(1e-4, 1.0 - sum(x.fixed_m or x.m_prior for x in self.levels if not x.null))
-        levels.append(cll.ElseLevel().configure(m_probability=else_m, u_probability=0.9,
-                                                fix_m_probability=self.fixed_else))  # fmt: skip
-        return cl.CustomComparison(levels, output_column_name=self.name,
-                                   comparison_description=self.description)  # fmt: skip
+        levels.append(
+            cll.ElseLevel().configure(
+                m_probability=else_m, u_probability=0.9, fix_m_probability=self.fixed_else
+            )
+        )
+        return cl.CustomComparison(
+            levels, output_column_name=self.name, comparison_description=self.description
+        )
 
 
 def _name(part: str, other: str) -> ComparisonSpec:
     k, s, o = f"{part}_key", f"{part}_strict", f"{other}_strict"
-    return ComparisonSpec(f"{part}_name", f"{part} name, across scripts, by phonetic keys", (
-        Level("null", f"{k}_l IS NULL OR {k}_r IS NULL", null=True),
-        Level("strict keys equal", f"{s}_l = {s}_r", tf_column=s, m_prior=0.85, u_prior=0.005),
-        Level("loose keys equal", f"{k}_l = {k}_r", m_prior=0.05, u_prior=0.002),
-        Level("loose keys one edit apart", f"levenshtein({k}_l, {k}_r) <= 1", m_prior=0.04, u_prior=0.02),
-        Level("written in the other name's field", f"{s}_l = {o}_r OR {o}_l = {s}_r",
-              m_prior=0.03, u_prior=0.0005),
-        Level("strict keys two edits apart", f"levenshtein({s}_l, {s}_r) <= 2", m_prior=0.02,
-              u_prior=0.05),
-    ))  # fmt: skip
+    return ComparisonSpec(
+        f"{part}_name",
+        f"{part} name, across scripts, by phonetic keys",
+        (
+            Level("null", f"{k}_l IS NULL OR {k}_r IS NULL", null=True),
+            Level("strict keys equal", f"{s}_l = {s}_r", tf_column=s, m_prior=0.85, u_prior=0.005),
+            Level("loose keys equal", f"{k}_l = {k}_r", m_prior=0.05, u_prior=0.002),
+            Level(
+                "loose keys one edit apart",
+                f"levenshtein({k}_l, {k}_r) <= 1",
+                m_prior=0.04,
+                u_prior=0.02,
+            ),
+            Level(
+                "written in the other name's field",
+                f"{s}_l = {o}_r OR {o}_l = {s}_r",
+                m_prior=0.03,
+                u_prior=0.0005,
+            ),
+            Level(
+                "strict keys two edits apart",
+                f"levenshtein({s}_l, {s}_r) <= 2",
+                m_prior=0.02,
+                u_prior=0.05,
+            ),
+        ),
+    )
 
 
 def _birth_date() -> ComparisonSpec:
     y, m, d = "birth_year", "birth_month", "birth_day"
-    return ComparisonSpec("birth_date", "date of birth, aware of its precision", (
-        Level("null", f"{y}_l IS NULL OR {y}_r IS NULL", null=True),
-        Level("same full date", "birth_date_l = birth_date_r", m_prior=0.85, u_prior=0.0001),
-        Level("same year, one known to the year only",
-              f"(birth_date_l IS NULL OR birth_date_r IS NULL) AND {y}_l = {y}_r",
-              m_prior=0.04, u_prior=0.0001),
-        Level("day and month swapped",
-              f"{y}_l = {y}_r AND {m}_l = {d}_r AND {d}_l = {m}_r", m_prior=0.02, u_prior=0.00002),
-        Level("two of day, month, year agree",
-              f"({y}_l = {y}_r AND {m}_l = {m}_r) OR ({y}_l = {y}_r AND {d}_l = {d}_r) "
-              f"OR ({m}_l = {m}_r AND {d}_l = {d}_r)", m_prior=0.05, u_prior=0.005),
-        Level("within a year", f"abs({y}_l - {y}_r) <= 1", m_prior=0.02, u_prior=0.04),
-    ))  # fmt: skip
+    return ComparisonSpec(
+        "birth_date",
+        "date of birth, aware of its precision",
+        (
+            Level("null", f"{y}_l IS NULL OR {y}_r IS NULL", null=True),
+            Level("same full date", "birth_date_l = birth_date_r", m_prior=0.85, u_prior=0.0001),
+            Level(
+                "same year, one known to the year only",
+                f"(birth_date_l IS NULL OR birth_date_r IS NULL) AND {y}_l = {y}_r",
+                m_prior=0.04,
+                u_prior=0.0001,
+            ),
+            Level(
+                "day and month swapped",
+                f"{y}_l = {y}_r AND {m}_l = {d}_r AND {d}_l = {m}_r",
+                m_prior=0.02,
+                u_prior=0.00002,
+            ),
+            Level(
+                "two of day, month, year agree",
+                f"({y}_l = {y}_r AND {m}_l = {m}_r) OR ({y}_l = {y}_r AND {d}_l = {d}_r) "
+                f"OR ({m}_l = {m}_r AND {d}_l = {d}_r)",
+                m_prior=0.05,
+                u_prior=0.005,
+            ),
+            Level("within a year", f"abs({y}_l - {y}_r) <= 1", m_prior=0.02, u_prior=0.04),
+        ),
+    )
 
 
-def _exact(name: str, description: str, column: str, *, tf: bool = False, m: float = 0.9,
-           u: float = 0.05) -> ComparisonSpec:  # fmt: skip
-    return ComparisonSpec(name, description, (
-        Level("null", f"{column}_l IS NULL OR {column}_r IS NULL", null=True),
-        Level("equal", f"{column}_l = {column}_r", tf_column=column if tf else None,
-              m_prior=m, u_prior=u),
-    ))  # fmt: skip
+def _exact(
+    name: str, description: str, column: str, *, tf: bool = False, m: float = 0.9, u: float = 0.05
+) -> ComparisonSpec:
+    return ComparisonSpec(
+        name,
+        description,
+        (
+            Level("null", f"{column}_l IS NULL OR {column}_r IS NULL", null=True),
+            Level(
+                "equal",
+                f"{column}_l = {column}_r",
+                tf_column=column if tf else None,
+                m_prior=m,
+                u_prior=u,
+            ),
+        ),
+    )
 
 
 def _cnie() -> ComparisonSpec:
     # Labels come from shared cards, so the card's own m cannot be learnt from them.
-    return ComparisonSpec("cnie", "CNIE card number, tolerating one typo", (
-        Level("null", "cnie_l IS NULL OR cnie_r IS NULL", null=True),
-        Level("equal", "cnie_l = cnie_r", fixed_m=0.90, u_prior=0.00001),
-        Level("one typo", "levenshtein(cnie_l, cnie_r) <= 1", fixed_m=0.05, u_prior=0.00001),
-    ), fixed_else=True)  # fmt: skip
+    return ComparisonSpec(
+        "cnie",
+        "CNIE card number, tolerating one typo",
+        (
+            Level("null", "cnie_l IS NULL OR cnie_r IS NULL", null=True),
+            Level("equal", "cnie_l = cnie_r", fixed_m=0.90, u_prior=0.00001),
+            Level("one typo", "levenshtein(cnie_l, cnie_r) <= 1", fixed_m=0.05, u_prior=0.00001),
+        ),
+        fixed_else=True,
+    )
 
 
 def _father() -> ComparisonSpec:
-    return ComparisonSpec("father", "father's given name (civil acts)", (
-        Level("null", "father_key_l IS NULL OR father_key_r IS NULL", null=True),
-        Level("equal", "father_key_l = father_key_r", m_prior=0.9, u_prior=0.02),
-    ))  # fmt: skip
+    return ComparisonSpec(
+        "father",
+        "father's given name (civil acts)",
+        (
+            Level("null", "father_key_l IS NULL OR father_key_r IS NULL", null=True),
+            Level("equal", "father_key_l = father_key_r", m_prior=0.9, u_prior=0.02),
+        ),
+    )
 
 
 COMPARISONS: tuple[ComparisonSpec, ...] = (

@@ -11,10 +11,16 @@ from sijill.sources.models import ACCEPTED, SourceRecord
 def learn_spellings(*, session: Session) -> SpellingDictionary:
     """Mine (Arabic, Latin) pairs of every accepted record and store the counts afresh."""
     learnt = SpellingDictionary()
-    stmt = select(SourceRecord.family_ar, SourceRecord.family_lat, SourceRecord.given_ar,
-                  SourceRecord.given_lat).where(SourceRecord.status == ACCEPTED,
-                  SourceRecord.family_ar.is_not(None) | SourceRecord.given_ar.is_not(None),
-                  SourceRecord.family_lat.is_not(None) | SourceRecord.given_lat.is_not(None))  # fmt: skip
+    stmt = select(
+        SourceRecord.family_ar,
+        SourceRecord.family_lat,
+        SourceRecord.given_ar,
+        SourceRecord.given_lat,
+    ).where(
+        SourceRecord.status == ACCEPTED,
+        SourceRecord.family_ar.is_not(None) | SourceRecord.given_ar.is_not(None),
+        SourceRecord.family_lat.is_not(None) | SourceRecord.given_lat.is_not(None),
+    )
     for fam_ar, fam_lat, giv_ar, giv_lat in session.execute(stmt).yield_per(20_000):
         if fam_ar and fam_lat:
             learnt.add(fam_ar, fam_lat)
@@ -30,6 +36,7 @@ def learn_spellings(*, session: Session) -> SpellingDictionary:
 def load_spellings(*, session: Session) -> SpellingDictionary:
     """Return the dictionary of spellings kept in the register."""
     learnt = SpellingDictionary()
-    for row in session.execute(select(NameSpelling.arabic, NameSpelling.latin, NameSpelling.count)):
-        learnt.add(row.arabic, row.latin, count=row.count)
+    stmt = select(NameSpelling.arabic, NameSpelling.latin, NameSpelling.count)
+    for arabic, latin, count in session.execute(stmt):
+        learnt.add(arabic, latin, count=count)
     return learnt

@@ -34,11 +34,17 @@ def spark_api() -> Any:
     """Return a Splink Spark backend on a local Spark session."""
     from pyspark.sql import SparkSession
     from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
 
-    spark = (SparkSession.builder.master("local[2]").appName("sijill")
-             .config("spark.sql.shuffle.partitions", "8")
-             .config("spark.ui.enabled", "false")
-             .config("spark.driver.memory", "4g").getOrCreate())  # fmt: skip
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("sijill")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir("/tmp/sijill-spark-checkpoints")
     return SparkAPI(spark_session=spark)
@@ -64,11 +70,16 @@ class SplinkLinker:
     def _linker(self, frame: pd.DataFrame, settings: Any) -> tuple[Linker, Any]:
         api = self._api()
         table = api.register(frame)
-        return Linker(table, settings, log_level=logging.WARNING), api
+        return Linker(table, settings, log_level=logging.ERROR), api
 
-    def link(self, records: pd.DataFrame, *, spellings: SpellingDictionary,
-             must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
-             ) -> LinkResult:  # fmt: skip
+    def link(
+        self,
+        records: pd.DataFrame,
+        *,
+        spellings: SpellingDictionary,
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
         """Score blocked pairs with the model (trained now when none is given), then cluster."""
         frame = linkage_frame(records, spellings)
         if frame.empty:
@@ -83,9 +94,12 @@ class SplinkLinker:
         linker, _ = self._linker(frame, settings)
         predictions = linker.inference.predict()
         cols = ", ".join(PAIR_COLUMNS)
-        pairs = linker.misc.query_sql(f"select {cols} from {predictions.physical_name}", output_type="pandas")
-        result = cluster_pairs(frame, pairs, self.spec.thresholds, must_link=must_link,
-                               cannot_link=cannot_link)  # fmt: skip
+        pairs = linker.misc.query_sql(
+            f"select {cols} from {predictions.physical_name}", output_type="pandas"
+        )
+        result = cluster_pairs(
+            frame, pairs, self.spec.thresholds, must_link=must_link, cannot_link=cannot_link
+        )
         result.figures.update({"candidate_pairs": len(pairs), "linker": self.name})
         if result.review_pairs:
             self._add_evidence(linker, predictions, result)
@@ -96,16 +110,22 @@ class SplinkLinker:
     def _add_evidence(self, linker: Linker, predictions: Any, result: LinkResult) -> None:
         """Attach each comparison's match weight and level to the pairs sent to review."""
         wanted = pd.DataFrame(result.review_pairs)[["record_id_l", "record_id_r"]]
-        table = linker._db_api.register(wanted)  # noqa: SLF001
+        table = linker._db_api.register(wanted)
         names = [c.name for c in self.spec.comparisons]
         mw = ", ".join(f"p.mw_{n}, p.gamma_{n}" for n in names)
-        sql = (f"select p.record_id_l, p.record_id_r, {mw} from {predictions.physical_name} p "
-               f"join {table.physical_name} w on p.record_id_l = w.record_id_l "
-               f"and p.record_id_r = w.record_id_r")  # fmt: skip
+        sql = (
+            f"select p.record_id_l, p.record_id_r, {mw} from {predictions.physical_name} p "
+            f"join {table.physical_name} w on p.record_id_l = w.record_id_l "
+            f"and p.record_id_r = w.record_id_r"
+        )
         evidence = linker.misc.query_sql(sql, output_type="pandas")
-        by_pair = {(int(r["record_id_l"]), int(r["record_id_r"])): r for r in evidence.to_dict("records")}
+        by_pair = {
+            (int(r["record_id_l"]), int(r["record_id_r"])): r for r in evidence.to_dict("records")
+        }
         for pair in result.review_pairs:
             row = by_pair.get((pair["record_id_l"], pair["record_id_r"]))
             if row:
-                pair["evidence"] = {n: {"match_weight": float(row[f"mw_{n}"]), "level": int(row[f"gamma_{n}"])}
-                                    for n in names}  # fmt: skip
+                pair["evidence"] = {
+                    n: {"match_weight": float(row[f"mw_{n}"]), "level": int(row[f"gamma_{n}"])}
+                    for n in names
+                }

@@ -61,7 +61,9 @@ def weights_problems(settings: dict[str, Any]) -> list[str]:
             problems.append(f"{name}: a level has no estimate")
             continue
         if weights[0] <= weights[-1]:
-            problems.append(f"{name}: agreement ({weights[0]:.1f}) not above disagreement ({weights[-1]:.1f})")
+            problems.append(
+                f"{name}: agreement ({weights[0]:.1f}) not above disagreement ({weights[-1]:.1f})"
+            )
         if weights[-1] > 0:
             problems.append(f"{name}: disagreement has a positive weight ({weights[-1]:.1f})")
     return problems
@@ -70,12 +72,14 @@ def weights_problems(settings: dict[str, Any]) -> list[str]:
 def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[str, Any]:
     """Estimate lambda, u and m; run EM from the label m and keep it only when plausible."""
     info: dict[str, Any] = {"records": len(frame), "seed": SEED}
-    linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=0.8)
+    linker.training.estimate_probability_two_random_records_match(
+        list(DETERMINISTIC_RULES), recall=0.8
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     labels = card_label_pairs(frame)
     info["label_pairs"] = len(labels)
     if len(labels) >= MIN_LABEL_PAIRS:
-        table = linker._db_api.register(labels)  # noqa: SLF001 (Splink's documented route)
+        table = linker._db_api.register(labels)
         linker.training.estimate_m_from_pairwise_labels(table)
         info["m_from"] = "shared CNIE labels"
     else:
@@ -85,8 +89,11 @@ def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[s
     if run_em:
         for cols in EM_BLOCKS:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols), fix_u_probabilities=True, max_pairs=EM_MAX_PAIRS,
-                record_sample_proportion=1.0)  # fmt: skip
+                block_on(*cols),
+                fix_u_probabilities=True,
+                max_pairs=EM_MAX_PAIRS,
+                record_sample_proportion=1.0,
+            )
         trained = linker.misc.save_model_to_json()
         problems = weights_problems(trained)
         info["em"] = "kept" if not problems else "rejected"

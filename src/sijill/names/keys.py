@@ -14,21 +14,67 @@ from sijill.names.transliterate import SUN_LETTERS
 
 LONG_VOWELS = frozenset("IUA")
 _ARABIC_CONSONANTS = {
-    "ب": "B", "ت": "T", "ث": "T", "ج": "J", "ح": "H", "خ": "X", "د": "D", "ذ": "D",
-    "ر": "R", "ز": "Z", "س": "S", "ش": "C", "ص": "S", "ض": "D", "ط": "T", "ظ": "Z",
-    "غ": "G", "ف": "F", "ق": "K", "ك": "K", "ݣ": "G", "ل": "L", "م": "M", "ن": "N",
+    "ب": "B",
+    "ت": "T",
+    "ث": "T",
+    "ج": "J",
+    "ح": "H",
+    "خ": "X",
+    "د": "D",
+    "ذ": "D",
+    "ر": "R",
+    "ز": "Z",
+    "س": "S",
+    "ش": "C",
+    "ص": "S",
+    "ض": "D",
+    "ط": "T",
+    "ظ": "Z",
+    "غ": "G",
+    "ف": "F",
+    "ق": "K",
+    "ك": "K",
+    "ݣ": "G",
+    "ل": "L",
+    "م": "M",
+    "ن": "N",
     "ه": "H",
-}  # fmt: skip
+}
 _ARABIC_VOWEL_LETTERS = "اويىة"
 _LATIN_DIGRAPHS = {
-    "ch": "C", "sh": "C", "kh": "X", "gh": "G", "th": "T", "dh": "D", "ph": "F",
-    "dj": "J", "ck": "K", "qu": "K", "oo": "U",
-}  # fmt: skip
+    "ch": "C",
+    "sh": "C",
+    "kh": "X",
+    "gh": "G",
+    "th": "T",
+    "dh": "D",
+    "ph": "F",
+    "dj": "J",
+    "ck": "K",
+    "qu": "K",
+    "oo": "U",
+}
 _LATIN_SINGLE = {
-    "b": "B", "p": "B", "t": "T", "j": "J", "g": "G", "h": "H", "d": "D", "r": "R",
-    "z": "Z", "s": "S", "f": "F", "v": "F", "k": "K", "q": "K", "l": "L", "m": "M",
-    "n": "N", "w": "W", "x": "KS",
-}  # fmt: skip
+    "b": "B",
+    "p": "B",
+    "t": "T",
+    "j": "J",
+    "g": "G",
+    "h": "H",
+    "d": "D",
+    "r": "R",
+    "z": "Z",
+    "s": "S",
+    "f": "F",
+    "v": "F",
+    "k": "K",
+    "q": "K",
+    "l": "L",
+    "m": "M",
+    "n": "N",
+    "w": "W",
+    "x": "KS",
+}
 _LATIN_VOWELS = "aeiouy"
 _LATIN_SUN = ("t", "th", "d", "dh", "r", "z", "s", "ch", "sh", "n", "l")
 _JOINED_ARTICLE = re.compile(r"^(?:el(?=[a-z]{3})|e(?=(tt|dd|rr|zz|ss|nn|ch)[a-z]{2}))")
@@ -46,7 +92,9 @@ def _arabic_symbols(word: str) -> list[str]:
         elif ch == "و":
             out.append("W" if i == 0 or (nxt != "" and nxt in _ARABIC_VOWEL_LETTERS) else "U")
         elif ch == "ي":
-            out.append("Y" if i == 0 or (nxt != "" and nxt in "او") else "I")
+            prev = word[i - 1] if i else ""
+            glide = nxt != "" and (nxt in "او" or (prev == "ا" and nxt in "ةى"))
+            out.append("Y" if i == 0 or glide else "I")
         elif ch in "ةى" or (ch == "ا" and last):
             out.append("A")
     return out
@@ -141,7 +189,7 @@ def _latin_words(text: str) -> list[str]:
 def _collapse(symbols: list[str], *, strict: bool) -> str:
     """Join symbols into a key: drop vowels (loose) or the initial vowel (strict), fold runs."""
     kept = [s for s in symbols if strict or s not in LONG_VOWELS]
-    if strict:
+    if strict and any(s not in LONG_VOWELS for s in kept):
         while kept and kept[0] in LONG_VOWELS:
             kept.pop(0)
     out: list[str] = []

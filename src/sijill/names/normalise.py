@@ -11,20 +11,80 @@ _TATWEEL = "\u0640"
 _HAMZA_BEFORE_LAM = re.compile(r"(?:(?<=\s)|^)([أإ])(?=ل)")
 _ARABIC_LETTER_MAP = str.maketrans(
     {
-        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
-        "ى": "ي", "ی": "ي", "ې": "ي",
-        "ک": "ك", "ڭ": "ݣ", "گ": "ݣ", "ڨ": "ݣ",
-        "ڤ": "ف", "ڥ": "ف", "پ": "ب", "چ": "ش",
-        "ؤ": "و", "ئ": "ي",
-        "،": " ", "-": " ", "_": " ", ".": " ",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ی": "ي",
+        "ې": "ي",
+        "ک": "ك",
+        "ڭ": "ݣ",
+        "گ": "ݣ",
+        "ڨ": "ݣ",
+        "ڤ": "ف",
+        "ڥ": "ف",
+        "پ": "ب",
+        "چ": "ش",
+        "ؤ": "و",
+        "ئ": "ي",
+        "،": " ",
+        "-": " ",
+        "_": " ",
+        ".": " ",
     }
-)  # fmt: skip
+)
 # Compound prefixes written apart or joined: عبد ال..., أبو, بن, آيت, أولاد.
 _ARABIC_JOINERS = ("عبد", "ابو", "بو", "بن", "ابن", "ايت", "اولاد", "ولد", "بنت")
 
-LATIN_ARTICLES = frozenset({"el", "al", "ed", "er", "es", "ech", "et", "ez", "en", "ad", "ar", "as", "az", "at", "an", "ach"})  # fmt: skip
-LATIN_JOINERS = frozenset({"ben", "bent", "bnou", "ibn", "ould", "ouled", "oulad", "ait", "ou", "bou", "abou", "abd", "abdel", "abdal", "abdou", "abde"})  # fmt: skip
-LATIN_TITLES = {"my": "moulay", "mly": "moulay", "mol": "moulay", "sd": "sidi", "si": "sidi", "lla": "lalla"}  # fmt: skip
+LATIN_ARTICLES = frozenset(
+    {
+        "el",
+        "al",
+        "ed",
+        "er",
+        "es",
+        "ech",
+        "et",
+        "ez",
+        "en",
+        "ad",
+        "ar",
+        "as",
+        "az",
+        "at",
+        "an",
+        "ach",
+    }
+)
+LATIN_JOINERS = frozenset(
+    {
+        "ben",
+        "bent",
+        "bnou",
+        "ibn",
+        "ould",
+        "ouled",
+        "oulad",
+        "ait",
+        "ou",
+        "bou",
+        "abou",
+        "abd",
+        "abdel",
+        "abdal",
+        "abdou",
+        "abde",
+    }
+)
+LATIN_TITLES = {
+    "my": "moulay",
+    "mly": "moulay",
+    "mol": "moulay",
+    "sd": "sidi",
+    "si": "sidi",
+    "lla": "lalla",
+}
 
 
 def is_arabic(text: str) -> bool:

@@ -34,9 +34,7 @@ def _score_forms(a: str, b: str) -> float:
         text = strict
     else:
         text = JaroWinkler.similarity(normalise_latin(a), normalise_latin(b))
-    return (
-        _WEIGHTS["strict"] * strict + _WEIGHTS["loose"] * loose + _WEIGHTS["text"] * text
-    )
+    return _WEIGHTS["strict"] * strict + _WEIGHTS["loose"] * loose + _WEIGHTS["text"] * text
 
 
 def _orders(text: str) -> list[str]:

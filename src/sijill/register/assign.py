@@ -59,7 +59,9 @@ def _current_links(session: Session) -> dict[int, int]:
 
 def _history(session: Session, build_id: int | None, events: list[dict[str, Any]]) -> None:
     for i in range(0, len(events), _CHUNK):
-        session.execute(insert(HistoryEvent), [{"build_id": build_id, **e} for e in events[i : i + _CHUNK]])
+        session.execute(
+            insert(HistoryEvent), [{"build_id": build_id, **e} for e in events[i : i + _CHUNK]]
+        )
 
 
 def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, int]:
@@ -118,32 +120,70 @@ def _create_persons(session: Session, count: int, build_id: int | None) -> list[
         chunk = uins[i : i + _CHUNK]
         rows = session.execute(
             insert(Person).returning(Person.id, Person.uin, sort_by_parameter_order=True),
-            [{"uin": u, "status": PERSON_ACTIVE, "provenance": {}, "created_at": now,
-              "updated_at": now} for u in chunk],  # fmt: skip
+            [
+                {
+                    "uin": u,
+                    "status": PERSON_ACTIVE,
+                    "provenance": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for u in chunk
+            ],
         ).all()
         created.extend((int(r[0]), str(r[1])) for r in rows)
-        session.execute(insert(Uin), [{"uin": u, "person_id": p, "status": UIN_ACTIVE,
-                                       "issued_at": now} for p, u in rows])  # fmt: skip
-    _history(session, build_id, [{"entity": "person", "entity_id": str(p), "action": "created",
-                                  "detail": {"uin": u}} for p, u in created])  # fmt: skip
+        session.execute(
+            insert(Uin),
+            [{"uin": u, "person_id": p, "status": UIN_ACTIVE, "issued_at": now} for p, u in rows],
+        )
+    _history(
+        session,
+        build_id,
+        [
+            {"entity": "person", "entity_id": str(p), "action": "created", "detail": {"uin": u}}
+            for p, u in created
+        ],
+    )
     return created
 
 
 def _merge(session: Session, survivor: int, absorbed: list[int], build_id: int | None) -> None:
     """Fold persons into the oldest: their UINs become aliases of the survivor's."""
     survivor_uin = session.scalar(select(Person.uin).where(Person.id == survivor))
-    session.execute(update(Person).where(Person.id.in_(absorbed))
-                    .values(status=PERSON_MERGED, merged_into=survivor, updated_at=utcnow()))  # fmt: skip
-    session.execute(update(Uin).where(Uin.person_id.in_(absorbed))
-                    .values(status=UIN_ALIAS, alias_of=survivor_uin, person_id=survivor))  # fmt: skip
+    session.execute(
+        update(Person)
+        .where(Person.id.in_(absorbed))
+        .values(status=PERSON_MERGED, merged_into=survivor, updated_at=utcnow())
+    )
+    session.execute(
+        update(Uin)
+        .where(Uin.person_id.in_(absorbed))
+        .values(status=UIN_ALIAS, alias_of=survivor_uin, person_id=survivor)
+    )
     session.execute(update(Link).where(Link.person_id.in_(absorbed)).values(person_id=survivor))
-    _history(session, build_id, [{"entity": "person", "entity_id": str(p), "action": "merged",
-                                  "detail": {"into": survivor, "alias_of": survivor_uin}}
-                                 for p in absorbed])  # fmt: skip
+    _history(
+        session,
+        build_id,
+        [
+            {
+                "entity": "person",
+                "entity_id": str(p),
+                "action": "merged",
+                "detail": {"into": survivor, "alias_of": survivor_uin},
+            }
+            for p in absorbed
+        ],
+    )
 
 
-def _write_links(session: Session, result: LinkResult, wanted: dict[int, int],
-                 links: dict[int, int], build_id: int | None, outcome: AssignOutcome) -> None:  # fmt: skip
+def _write_links(
+    session: Session,
+    result: LinkResult,
+    wanted: dict[int, int],
+    links: dict[int, int],
+    build_id: int | None,
+    outcome: AssignOutcome,
+) -> None:
     """Insert links of new records and repoint the records whose person changed."""
     new_rows, moved = [], []
     now = utcnow()
@@ -151,19 +191,41 @@ def _write_links(session: Session, result: LinkResult, wanted: dict[int, int],
         method = result.method_of.get(rid, "singleton")
         outcome.links_by_method[method] = outcome.links_by_method.get(method, 0) + 1
         if rid not in links:
-            new_rows.append({"source_record_id": rid, "person_id": person, "method": method,
-                             "score": result.score_of.get(rid), "build_id": build_id,
-                             "linked_at": now})  # fmt: skip
+            new_rows.append(
+                {
+                    "source_record_id": rid,
+                    "person_id": person,
+                    "method": method,
+                    "score": result.score_of.get(rid),
+                    "build_id": build_id,
+                    "linked_at": now,
+                }
+            )
         elif links[rid] != person:
             moved.append((rid, links[rid], person, method))
     for i in range(0, len(new_rows), _CHUNK):
         session.execute(insert(Link), new_rows[i : i + _CHUNK])
     for rid, _old, person, method in moved:
-        session.execute(update(Link).where(Link.source_record_id == rid).values(
-            person_id=person, method=method, score=result.score_of.get(rid), build_id=build_id))  # fmt: skip
-    _history(session, build_id, [{"entity": "link", "entity_id": str(rid), "action": "moved",
-                                  "detail": {"from": old, "to": new, "method": m}}
-                                 for rid, old, new, m in moved])  # fmt: skip
+        session.execute(
+            update(Link)
+            .where(Link.source_record_id == rid)
+            .values(
+                person_id=person, method=method, score=result.score_of.get(rid), build_id=build_id
+            )
+        )
+    _history(
+        session,
+        build_id,
+        [
+            {
+                "entity": "link",
+                "entity_id": str(rid),
+                "action": "moved",
+                "detail": {"from": old, "to": new, "method": m},
+            }
+            for rid, old, new, m in moved
+        ],
+    )
     outcome.links_written = len(new_rows) + len(moved)
 
 
@@ -189,14 +251,24 @@ def assign_persons(*, session: Session, result: LinkResult, build_id: int | None
     cluster_person.update({c: p for c, (p, _) in zip(plan.new_clusters, created, strict=True)})
     if plan.split_persons:
         outcome.persons_split = len(plan.split_persons)
-        _history(session, build_id, [{"entity": "person", "entity_id": str(p), "action": "split",
-                                      "detail": {}} for p in sorted(plan.split_persons)])  # fmt: skip
+        _history(
+            session,
+            build_id,
+            [
+                {"entity": "person", "entity_id": str(p), "action": "split", "detail": {}}
+                for p in sorted(plan.split_persons)
+            ],
+        )
     wanted = {rid: cluster_person[c] for c, rids in members.items() for rid in rids}
     _write_links(session, result, wanted, links, build_id, outcome)
     touched = _touched_persons(wanted, links)
     refresh_golden(session=session, person_ids=touched)
-    logger.info("assignment: %d persons created, %d merged, %d split",
-                outcome.persons_created, outcome.persons_merged, outcome.persons_split)  # fmt: skip
+    logger.info(
+        "assignment: %d persons created, %d merged, %d split",
+        outcome.persons_created,
+        outcome.persons_merged,
+        outcome.persons_split,
+    )
     return outcome
 
 

@@ -58,9 +58,16 @@ def _persons_total(session: Session) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: int = 5000,
-              today: date | None = None, progress: BuildProgress | None = None,
-              retrain: bool = False) -> BuildSummary:  # fmt: skip
+def run_build(
+    *,
+    engine: Engine,
+    sources_dir: Path,
+    linker: Linker,
+    chunk_size: int = 5000,
+    today: date | None = None,
+    progress: BuildProgress | None = None,
+    retrain: bool = False,
+) -> BuildSummary:
     """Build or update the register from a sources directory; all or nothing."""
     progress = progress or BuildProgress()
     extracts = find_extracts(sources_dir)
@@ -72,9 +79,16 @@ def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: 
         summary = BuildSummary(build.id)
         for extract in extracts:
             progress.on_file_start(extract)
-            summary.files.append(ingest_extract(session=session, extract=extract,
-                                                build_id=build.id, chunk_size=chunk_size,
-                                                today=today, on_rows=progress.on_rows))  # fmt: skip
+            summary.files.append(
+                ingest_extract(
+                    session=session,
+                    extract=extract,
+                    build_id=build.id,
+                    chunk_size=chunk_size,
+                    today=today,
+                    on_rows=progress.on_rows,
+                )
+            )
         summary.assignment, summary.linkage = link_and_assign(
             session=session, linker=linker, build_id=build.id, progress=progress, retrain=retrain
         )
@@ -84,8 +98,14 @@ def run_build(*, engine: Engine, sources_dir: Path, linker: Linker, chunk_size: 
     return summary
 
 
-def link_and_assign(*, session: Session, linker: Linker, build_id: int | None,
-                    progress: BuildProgress | None = None, retrain: bool = False) -> tuple[AssignOutcome, dict[str, Any]]:  # fmt: skip
+def link_and_assign(
+    *,
+    session: Session,
+    linker: Linker,
+    build_id: int | None,
+    progress: BuildProgress | None = None,
+    retrain: bool = False,
+) -> tuple[AssignOutcome, dict[str, Any]]:
     """Relearn spellings, link every accepted record and assign persons and UINs."""
     progress = progress or BuildProgress()
     progress.on_stage("learning spellings")
@@ -97,17 +117,19 @@ def link_and_assign(*, session: Session, linker: Linker, build_id: int | None,
     trainable = getattr(linker, "trainable", False)
     if trainable and linker.model is None and saved is not None and not retrain:
         linker.model = saved.settings
-    result = linker.link(records, spellings=spellings, must_link=must_link,
-                         cannot_link=cannot_link)  # fmt: skip
+    result = linker.link(records, spellings=spellings, must_link=must_link, cannot_link=cannot_link)
     if result.model is not None:
-        model = save_model(session=session, settings=result.model["settings"],
-                           training=result.model["training"])  # fmt: skip
+        model = save_model(
+            session=session, settings=result.model["settings"], training=result.model["training"]
+        )
         result.figures["model_version"] = f"{model.version} (trained now)"
     elif saved is not None and trainable:
         result.figures["model_version"] = f"{saved.version} (reused)"
     progress.on_stage("assigning UINs")
     outcome = assign_persons(session=session, result=result, build_id=build_id)
     if result.review_pairs:
-        result.figures["review_queued"] = queue_for_review(session=session, pairs=result.review_pairs)
+        result.figures["review_queued"] = queue_for_review(
+            session=session, pairs=result.review_pairs
+        )
     result.figures["spellings_learnt"] = len(spellings)
     return outcome, result.figures

@@ -22,8 +22,7 @@ TRUST: dict[str, tuple[str, ...]] = {
     "death_date": ("civil",),
 }
 _CHUNK = 2000
-_FIELDS = ["family_ar", "given_ar", "family_lat", "given_lat", "sex", "birth_date",
-           "death_date"]  # fmt: skip
+_FIELDS = ["family_ar", "given_ar", "family_lat", "given_lat", "sex", "birth_date", "death_date"]
 
 
 def _rank(source: str, attribute: str) -> int:
@@ -38,9 +37,11 @@ def _best(records: list[Any], attribute: str) -> tuple[Any, dict[str, str] | Non
         candidates = [r for r in candidates if r.source in TRUST["death_date"]]
     if not candidates:
         return None, None
+
     def order(r: Any) -> tuple[int, int, int]:
         partial = attribute == "birth_date" and len(r.birth_date) < 10
         return (int(partial), _rank(r.source, attribute), r.id)
+
     best = min(candidates, key=order)
     return getattr(best, attribute), {"source": best.source, "source_id": best.source_id}
 
@@ -62,14 +63,20 @@ def golden_of(records: list[Any]) -> dict[str, Any]:
 def refresh_golden(*, session: Session, person_ids: Iterable[int]) -> int:
     """Recompute the golden attributes of these persons from their linked records."""
     ids = list(person_ids)
-    columns = [SourceRecord.id, SourceRecord.source, SourceRecord.source_id,
-               *(getattr(SourceRecord, f) for f in _FIELDS)]  # fmt: skip
+    columns = [
+        SourceRecord.id,
+        SourceRecord.source,
+        SourceRecord.source_id,
+        *(getattr(SourceRecord, f) for f in _FIELDS),
+    ]
     now = utcnow()
     for i in range(0, len(ids), _CHUNK):
         chunk = ids[i : i + _CHUNK]
-        stmt = (select(Link.person_id, *columns)
-                .join(SourceRecord, SourceRecord.id == Link.source_record_id)
-                .where(Link.person_id.in_(chunk), SourceRecord.status == ACCEPTED))  # fmt: skip
+        stmt = (
+            select(Link.person_id, *columns)
+            .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+            .where(Link.person_id.in_(chunk), SourceRecord.status == ACCEPTED)
+        )
         by_person: dict[int, list[Any]] = defaultdict(list)
         for row in session.execute(stmt):
             by_person[row.person_id].append(row)

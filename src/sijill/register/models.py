@@ -70,9 +70,7 @@ class Link(Base):
     __tablename__ = "link"
     __table_args__ = (Index("ix_link_person_id", "person_id"),)
 
-    source_record_id: Mapped[int] = mapped_column(
-        ForeignKey("source_record.id"), primary_key=True
-    )
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_record.id"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     method: Mapped[str] = mapped_column(String(24))
     score: Mapped[float | None]

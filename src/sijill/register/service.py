@@ -39,12 +39,21 @@ def export_crosswalk(*, session: Session, out: Path) -> int:
     return count
 
 
-def quarantined(*, session: Session, source: str | None = None,
-                limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def quarantined(
+    *, session: Session, source: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """Return quarantined rows: source, source id, row number, file batch and reason."""
-    stmt = (select(SourceRecord.source, SourceRecord.source_id, SourceRecord.row_number,
-                   SourceRecord.batch_id, SourceRecord.reason)
-            .where(SourceRecord.status == QUARANTINED).order_by(SourceRecord.id))  # fmt: skip
+    stmt = (
+        select(
+            SourceRecord.source,
+            SourceRecord.source_id,
+            SourceRecord.row_number,
+            SourceRecord.batch_id,
+            SourceRecord.reason,
+        )
+        .where(SourceRecord.status == QUARANTINED)
+        .order_by(SourceRecord.id)
+    )
     if source:
         stmt = stmt.where(SourceRecord.source == source)
     if limit:
@@ -62,8 +71,14 @@ def get_person_by_uin(*, session: Session, uin: str) -> Person | None:
 
 def resolve_source_id(*, session: Session, source: str, source_id: str) -> str | None:
     """Return the UIN a source id is linked to, or None."""
-    stmt = (select(Person.uin).join(Link, Link.person_id == Person.id)
-            .join(SourceRecord, SourceRecord.id == Link.source_record_id)
-            .where(SourceRecord.source == source, SourceRecord.source_id == source_id,
-                   SourceRecord.status != SUPERSEDED))  # fmt: skip
+    stmt = (
+        select(Person.uin)
+        .join(Link, Link.person_id == Person.id)
+        .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+        .where(
+            SourceRecord.source == source,
+            SourceRecord.source_id == source_id,
+            SourceRecord.status != SUPERSEDED,
+        )
+    )
     return session.scalars(stmt.limit(1)).first()

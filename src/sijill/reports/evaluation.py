@@ -61,13 +61,14 @@ class Evaluation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "overall": self.overall.as_dict(), "quarantined": self.quarantined,
+            "overall": self.overall.as_dict(),
+            "quarantined": self.quarantined,
             "not_in_register": self.not_in_register,
             "false_merges_by_sources": self.false_merges_by_sources,
             "missed_links_by_sources": self.missed_links_by_sources,
             "subgroups": {k: v.as_dict() for k, v in self.subgroups.items()},
             "worst_errors": self.worst_errors,
-        }  # fmt: skip
+        }
 
 
 def _pairs(sizes: pd.Series) -> int:
@@ -81,8 +82,12 @@ def score_clusters(frame: pd.DataFrame) -> Scores:
     pred = frame.groupby("uin").size()
     true = frame.groupby("person_id").size()
     cell = frame.groupby(["uin", "person_id"]).size()
-    scores = Scores(records=len(frame), predicted_pairs=_pairs(pred), true_pairs=_pairs(true),
-                    true_positive_pairs=_pairs(cell))  # fmt: skip
+    scores = Scores(
+        records=len(frame),
+        predicted_pairs=_pairs(pred),
+        true_pairs=_pairs(true),
+        true_positive_pairs=_pairs(cell),
+    )
     scores.false_merge_pairs = scores.predicted_pairs - scores.true_positive_pairs
     scores.missed_link_pairs = scores.true_pairs - scores.true_positive_pairs
     joined = frame.join(cell.rename("cell"), on=["uin", "person_id"])
@@ -123,16 +128,37 @@ def _error_pairs(frame: pd.DataFrame, group_col: str, other_col: str) -> Counter
 
 def _register_frame(session: Session) -> pd.DataFrame:
     stmt = (
-        select(SourceRecord.source, SourceRecord.source_id, Person.uin, SourceRecord.family_ar,
-               SourceRecord.given_ar, SourceRecord.family_lat, SourceRecord.given_lat,
-               SourceRecord.sex, SourceRecord.birth_date, SourceRecord.birth_precision)
+        select(
+            SourceRecord.source,
+            SourceRecord.source_id,
+            Person.uin,
+            SourceRecord.family_ar,
+            SourceRecord.given_ar,
+            SourceRecord.family_lat,
+            SourceRecord.given_lat,
+            SourceRecord.sex,
+            SourceRecord.birth_date,
+            SourceRecord.birth_precision,
+        )
         .outerjoin(Link, Link.source_record_id == SourceRecord.id)
         .outerjoin(Person, Person.id == Link.person_id)
         .where(SourceRecord.status != SUPERSEDED)
-    )  # fmt: skip
-    return pd.DataFrame(session.execute(stmt).all(), columns=[
-        "source", "source_id", "uin", "family_ar", "given_ar", "family_lat", "given_lat", "sex",
-        "birth_date", "birth_precision"])  # fmt: skip
+    )
+    return pd.DataFrame(
+        session.execute(stmt).all(),
+        columns=[
+            "source",
+            "source_id",
+            "uin",
+            "family_ar",
+            "given_ar",
+            "family_lat",
+            "given_lat",
+            "sex",
+            "birth_date",
+            "birth_precision",
+        ],
+    )
 
 
 def _read_truth(truth_path: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -162,8 +188,18 @@ def _subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 def _worst(frame: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
     """Return the clusters with the most mixed persons and the persons most split."""
-    cols = ["source", "source_id", "family_ar", "given_ar", "family_lat", "given_lat", "sex",
-            "birth_date", "uin", "person_id"]  # fmt: skip
+    cols = [
+        "source",
+        "source_id",
+        "family_ar",
+        "given_ar",
+        "family_lat",
+        "given_lat",
+        "sex",
+        "birth_date",
+        "uin",
+        "person_id",
+    ]
     merged = frame.groupby("uin")["person_id"].nunique().sort_values(ascending=False)
     split = frame.groupby("person_id")["uin"].nunique().sort_values(ascending=False)
     errors: list[dict[str, Any]] = []

@@ -22,17 +22,42 @@ class ExtractFormat:
 
 
 FORMATS: dict[str, ExtractFormat] = {
-    "civil": ExtractFormat("civil", "acte_id", ("nom_ar", "nom_fr"), ("prenom_ar", "prenom_fr"),
-                           birth_place_column="commune_naissance", father_column="prenom_pere_ar",
-                           death_column="date_deces"),
-    "cnie": ExtractFormat("cnie", "cnie", ("nom_ar", "nom_fr"), ("prenom_ar", "prenom_fr"),
-                          birth_place_column="lieu_naissance", id_is_card=True),
-    "massar": ExtractFormat("massar", "code_massar", ("nom_ar", "nom_fr"), ("prenom_ar", "prenom_fr"),
-                            birth_place_column="lieu_naissance", guardian_column="cnie_tuteur"),
+    "civil": ExtractFormat(
+        "civil",
+        "acte_id",
+        ("nom_ar", "nom_fr"),
+        ("prenom_ar", "prenom_fr"),
+        birth_place_column="commune_naissance",
+        father_column="prenom_pere_ar",
+        death_column="date_deces",
+    ),
+    "cnie": ExtractFormat(
+        "cnie",
+        "cnie",
+        ("nom_ar", "nom_fr"),
+        ("prenom_ar", "prenom_fr"),
+        birth_place_column="lieu_naissance",
+        id_is_card=True,
+    ),
+    "massar": ExtractFormat(
+        "massar",
+        "code_massar",
+        ("nom_ar", "nom_fr"),
+        ("prenom_ar", "prenom_fr"),
+        birth_place_column="lieu_naissance",
+        guardian_column="cnie_tuteur",
+    ),
     "cnss": ExtractFormat("cnss", "num_immatriculation", ("nom",), ("prenom",), card_column="cnie"),
-    "ramed": ExtractFormat("ramed", "num_ramed", ("nom",), ("prenom",), card_column="cnie",
-                           commune_column="commune", household_column="num_foyer"),
-}  # fmt: skip
+    "ramed": ExtractFormat(
+        "ramed",
+        "num_ramed",
+        ("nom",),
+        ("prenom",),
+        card_column="cnie",
+        commune_column="commune",
+        household_column="num_foyer",
+    ),
+}
 SOURCE_ID_SHAPES = {
     "civil": r"^\d{2}\.\d{3}\.\d{2}\.\d{1,2}/\d{4}/\d{1,6}$",
     "cnie": r"^[A-Z]{1,2}\d{1,7}$",

@@ -56,7 +56,9 @@ def _checksum_and_check_utf8(path: Path) -> tuple[str, int]:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise BadExtract(f"{path.name}: not UTF-8 text (truncated character at the end)") from exc
+            raise BadExtract(
+                f"{path.name}: not UTF-8 text (truncated character at the end)"
+            ) from exc
     return digest.hexdigest(), lines
 
 
@@ -70,8 +72,10 @@ def _header(path: Path, fmt: ExtractFormat) -> list[str]:
             raise BadExtract(f"{path.name}: not a CSV file ({exc})") from exc
     header = [h.strip().lower() for h in header]
     if fmt.id_column not in header:
-        raise BadExtract(f"{path.name}: no column {fmt.id_column} in the header "
-                         f"(found {', '.join(header[:12]) or 'nothing'})")  # fmt: skip
+        raise BadExtract(
+            f"{path.name}: no column {fmt.id_column} in the header "
+            f"(found {', '.join(header[:12]) or 'nothing'})"
+        )
     if len(set(header)) != len(header):
         raise BadExtract(f"{path.name}: the header names a column twice")
     return header

@@ -63,8 +63,9 @@ def _place(row: dict[str, str], column: str | None, flags: list[str]) -> str | N
     return normalise_latin(value) if not is_arabic(value) else normalise_arabic(value)
 
 
-def _death(row: dict[str, str], fmt: ExtractFormat, birth: str, today: date,
-           flags: list[str]) -> str | None:  # fmt: skip
+def _death(
+    row: dict[str, str], fmt: ExtractFormat, birth: str, today: date, flags: list[str]
+) -> str | None:
     value = (row.get(fmt.death_column) or "").strip() if fmt.death_column else ""
     if not value:
         return None
@@ -107,10 +108,17 @@ def parse_row(row: dict[str, str], fmt: ExtractFormat, *, today: date) -> Parsed
     card = source_id if fmt.id_is_card else _card(row, fmt.card_column, "cnie_shape", out.flags)
     father = (row.get(fmt.father_column) or "").strip() if fmt.father_column else ""
     out.values = {
-        "source_id": source_id, "family_ar": family_ar, "given_ar": given_ar,
-        "family_lat": family_lat, "given_lat": given_lat, "sex": sex,
-        "birth_date": birth.iso(), "birth_precision": birth.precision,
-        "birth_year": birth.year, "birth_month": birth.month, "birth_day": birth.day,
+        "source_id": source_id,
+        "family_ar": family_ar,
+        "given_ar": given_ar,
+        "family_lat": family_lat,
+        "given_lat": given_lat,
+        "sex": sex,
+        "birth_date": birth.iso(),
+        "birth_precision": birth.precision,
+        "birth_year": birth.year,
+        "birth_month": birth.month,
+        "birth_day": birth.day,
         "birth_place": _place(row, fmt.birth_place_column, out.flags),
         "commune": _place(row, fmt.commune_column, out.flags),
         "father_given_ar": normalise_arabic(father) if father and is_arabic(father) else None,
@@ -118,6 +126,7 @@ def parse_row(row: dict[str, str], fmt: ExtractFormat, *, today: date) -> Parsed
         "cnie": card,
         "guardian_cnie": _card(row, fmt.guardian_column, "guardian_cnie_shape", out.flags),
         "household_ref": (row.get(fmt.household_column) or "").strip() or None
-        if fmt.household_column else None,
-    }  # fmt: skip
+        if fmt.household_column
+        else None,
+    }
     return out

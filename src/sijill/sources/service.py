@@ -53,13 +53,19 @@ def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
 def _known(session: Session, source: str, ids: set[str], hashes: set[str]) -> list[Any]:
     """Return (id, source_id, row_hash, batch_id, status) of records already held."""
     stmt = select(
-        SourceRecord.id, SourceRecord.source_id, SourceRecord.row_hash,
-        SourceRecord.batch_id, SourceRecord.status,
+        SourceRecord.id,
+        SourceRecord.source_id,
+        SourceRecord.row_hash,
+        SourceRecord.batch_id,
+        SourceRecord.status,
     ).where(
-        SourceRecord.source == source, SourceRecord.status != SUPERSEDED,
-        or_(SourceRecord.source_id.in_(ids),
-            SourceRecord.source_id.is_(None) & SourceRecord.row_hash.in_(hashes)),
-    )  # fmt: skip
+        SourceRecord.source == source,
+        SourceRecord.status != SUPERSEDED,
+        or_(
+            SourceRecord.source_id.in_(ids),
+            SourceRecord.source_id.is_(None) & SourceRecord.row_hash.in_(hashes),
+        ),
+    )
     return list(session.execute(stmt))
 
 
@@ -75,8 +81,15 @@ class _ChunkIngester:
     build_id: int | None
 
     def ingest(self, chunk: list[RawRow]) -> None:
-        parsed = [(raw, parse_row(raw.values, self.extract.format, today=self.today)
-                   if raw.problem is None else None) for raw in chunk]  # fmt: skip
+        parsed = [
+            (
+                raw,
+                parse_row(raw.values, self.extract.format, today=self.today)
+                if raw.problem is None
+                else None,
+            )
+            for raw in chunk
+        ]
         hashes = {row_hash(raw.values) for raw in chunk}
         ids = {p.values["source_id"] for _, p in parsed if p and p.values.get("source_id")}
         known = _known(self.session, self.extract.format.source, ids, hashes)
@@ -93,12 +106,24 @@ class _ChunkIngester:
         if inserts:
             self.session.execute(insert(SourceRecord), inserts)
 
-    def _classify(self, raw: RawRow, parsed: Any, by_id: dict[str, Any], seen_hashes: set[str],
-                  superseded: list[int]) -> dict[str, Any] | None:  # fmt: skip
+    def _classify(
+        self,
+        raw: RawRow,
+        parsed: Any,
+        by_id: dict[str, Any],
+        seen_hashes: set[str],
+        superseded: list[int],
+    ) -> dict[str, Any] | None:
         self.outcome.read += 1
         digest = row_hash(raw.values)
-        base = {"batch_id": self.batch.id, "source": self.extract.format.source,
-                "row_number": raw.number, "row_hash": digest, "raw": raw.values, "flags": []}  # fmt: skip
+        base = {
+            "batch_id": self.batch.id,
+            "source": self.extract.format.source,
+            "row_number": raw.number,
+            "row_hash": digest,
+            "raw": raw.values,
+            "flags": [],
+        }
         source_id = parsed.values.get("source_id") if parsed else None
         reason = raw.problem or (parsed.reason if parsed else None)
         previous = by_id.get(source_id) if source_id else None
@@ -117,8 +142,13 @@ class _ChunkIngester:
             record = {**base, "source_id": source_id, "status": QUARANTINED, "reason": reason}
         else:
             self.outcome.accepted += 1
-            record = {**base, **parsed.values, "flags": parsed.flags, "status": ACCEPTED,
-                      "reason": None}  # fmt: skip
+            record = {
+                **base,
+                **parsed.values,
+                "flags": parsed.flags,
+                "status": ACCEPTED,
+                "reason": None,
+            }
         marker = _Pending(self.batch.id, digest, ACCEPTED if not reason else QUARANTINED)
         if source_id:
             by_id[source_id] = marker
@@ -131,11 +161,19 @@ class _ChunkIngester:
         self.session.execute(
             update(SourceRecord).where(SourceRecord.id.in_(record_ids)).values(status=SUPERSEDED)
         )
-        self.session.execute(insert(HistoryEvent), [
-            {"build_id": self.build_id, "entity": "source_record", "entity_id": str(rid),
-             "action": "superseded", "detail": {"batch_id": self.batch.id}}
-            for rid in record_ids
-        ])  # fmt: skip
+        self.session.execute(
+            insert(HistoryEvent),
+            [
+                {
+                    "build_id": self.build_id,
+                    "entity": "source_record",
+                    "entity_id": str(rid),
+                    "action": "superseded",
+                    "detail": {"batch_id": self.batch.id},
+                }
+                for rid in record_ids
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -158,16 +196,26 @@ def already_ingested(*, session: Session, extract: ExtractFile) -> bool:
     return session.execute(stmt.limit(1)).first() is not None
 
 
-def ingest_extract(*, session: Session, extract: ExtractFile, build_id: int | None,
-                   chunk_size: int = 5000, today: date | None = None,
-                   on_rows: Callable[[int], None] | None = None) -> IngestOutcome:  # fmt: skip
+def ingest_extract(
+    *,
+    session: Session,
+    extract: ExtractFile,
+    build_id: int | None,
+    chunk_size: int = 5000,
+    today: date | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> IngestOutcome:
     """Ingest one checked extract file in chunks, inside the caller's transaction."""
     outcome = IngestOutcome(extract.format.source, extract.path.name)
     if already_ingested(session=session, extract=extract):
         outcome.skipped_same_file = True
         return outcome
-    batch = IngestBatch(build_id=build_id, source=extract.format.source,
-                        file_name=extract.path.name, checksum=extract.checksum)  # fmt: skip
+    batch = IngestBatch(
+        build_id=build_id,
+        source=extract.format.source,
+        file_name=extract.path.name,
+        checksum=extract.checksum,
+    )
     session.add(batch)
     session.flush()
     ingester = _ChunkIngester(session, extract, batch, today or date.today(), outcome, build_id)
@@ -178,7 +226,12 @@ def ingest_extract(*, session: Session, extract: ExtractFile, build_id: int | No
     batch.rows_read, batch.rows_accepted = outcome.read, outcome.accepted
     batch.rows_quarantined, batch.rows_unchanged = outcome.quarantined_total, outcome.unchanged
     batch.finished_at = utcnow()
-    logger.info("ingested %s: %d read, %d accepted, %d quarantined, %d unchanged",
-                extract.format.source, outcome.read, outcome.accepted,
-                outcome.quarantined_total, outcome.unchanged)  # fmt: skip
+    logger.info(
+        "ingested %s: %d read, %d accepted, %d quarantined, %d unchanged",
+        extract.format.source,
+        outcome.read,
+        outcome.accepted,
+        outcome.quarantined_total,
+        outcome.unchanged,
+    )
     return outcome

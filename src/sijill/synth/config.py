@@ -42,30 +42,62 @@ def _default_registries() -> dict[str, RegistryConfig]:
     return {
         "civil": RegistryConfig(
             Coverage(rate=0.96, rural_rate=0.9, deceased_kept=1.0),
-            Noise(latin_missing=0.6, typo=0.01, year_only_old=0.25, duplicate=0.003,
-                  unreadable=0.001),
+            Noise(
+                latin_missing=0.6, typo=0.01, year_only_old=0.25, duplicate=0.003, unreadable=0.001
+            ),
         ),
         "cnie": RegistryConfig(
             Coverage(rate=0.92, rural_rate=0.85, deceased_kept=0.3),
-            Noise(first_spelling=0.6, upper_case=1.0, typo=0.01, year_only_old=0.08,
-                  day_month_swap=0.01, duplicate=0.002, unreadable=0.001),
+            Noise(
+                first_spelling=0.6,
+                upper_case=1.0,
+                typo=0.01,
+                year_only_old=0.08,
+                day_month_swap=0.01,
+                duplicate=0.002,
+                unreadable=0.001,
+            ),
         ),
         "massar": RegistryConfig(
             Coverage(rate=0.95, rural_rate=0.85),
-            Noise(first_spelling=0.5, arabic_missing=0.05, typo=0.02, swapped_names=0.02,
-                  day_month_swap=0.01, duplicate=0.003, unreadable=0.001),
+            Noise(
+                first_spelling=0.5,
+                arabic_missing=0.05,
+                typo=0.02,
+                swapped_names=0.02,
+                day_month_swap=0.01,
+                duplicate=0.003,
+                unreadable=0.001,
+            ),
         ),
         "cnss": RegistryConfig(
             Coverage(rate=1.0, deceased_kept=0.2),
-            Noise(first_spelling=0.5, upper_case=1.0, typo=0.03, swapped_names=0.05,
-                  day_month_swap=0.02, duplicate=0.005, cnie_mistyped=0.04,
-                  cnie_missing=0.08, unreadable=0.002),
+            Noise(
+                first_spelling=0.5,
+                upper_case=1.0,
+                typo=0.03,
+                swapped_names=0.05,
+                day_month_swap=0.02,
+                duplicate=0.005,
+                cnie_mistyped=0.04,
+                cnie_missing=0.08,
+                unreadable=0.002,
+            ),
         ),
         "ramed": RegistryConfig(
             Coverage(rate=0.85, deceased_kept=0.4),
-            Noise(first_spelling=0.4, upper_case=0.5, typo=0.04, swapped_names=0.05,
-                  year_only_old=0.3, day_month_swap=0.02, duplicate=0.01,
-                  cnie_mistyped=0.03, cnie_missing=0.3, unreadable=0.002),
+            Noise(
+                first_spelling=0.4,
+                upper_case=0.5,
+                typo=0.04,
+                swapped_names=0.05,
+                year_only_old=0.3,
+                day_month_swap=0.02,
+                duplicate=0.01,
+                cnie_mistyped=0.03,
+                cnie_missing=0.3,
+                unreadable=0.002,
+            ),
         ),
     }
 

@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sijill.synth.config import SynthConfig
 from sijill.synth.households import HOUSEHOLD_COLUMNS, Survey, survey
@@ -13,9 +14,22 @@ from sijill.synth.population import Household, PopulationBuilder, build_populati
 from sijill.synth.registries import SOURCE_COLUMNS, ExtractWriter, Record
 
 logger = logging.getLogger(__name__)
-PERSON_COLUMNS = ["person_id", "household_id", "relationship", "sex", "birth_date",
-                  "family_ar", "given_ar", "family_fr", "given_fr", "birth_commune",
-                  "death_date", "twin", "cnie", "rural"]  # fmt: skip
+PERSON_COLUMNS = [
+    "person_id",
+    "household_id",
+    "relationship",
+    "sex",
+    "birth_date",
+    "family_ar",
+    "given_ar",
+    "family_fr",
+    "given_fr",
+    "birth_commune",
+    "death_date",
+    "twin",
+    "cnie",
+    "rural",
+]
 
 
 @dataclass
@@ -28,8 +42,9 @@ class SynthResult:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _write_source(path: Path, columns: list[str], records: Iterable[Record],
-                  truth: "csv._writer") -> int:  # fmt: skip
+def _write_source(
+    path: Path, columns: list[str], records: Iterable[Record], truth: Any
+) -> int:
     count = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -47,11 +62,24 @@ def _write_persons(path: Path, pop: PopulationBuilder) -> None:
         writer.writerow(PERSON_COLUMNS)
         for p in pop.persons:
             rural = not pop.households[p.household_id].commune.urban
-            writer.writerow([p.person_id, p.household_id, p.relationship, p.sex,
-                             p.birth.isoformat(), p.family.arabic, p.given.arabic,
-                             p.family.spellings[0], p.given.spellings[0], p.birth_commune,
-                             p.death.isoformat() if p.death else "", int(p.twin), p.cnie,
-                             int(rural)])  # fmt: skip
+            writer.writerow(
+                [
+                    p.person_id,
+                    p.household_id,
+                    p.relationship,
+                    p.sex,
+                    p.birth.isoformat(),
+                    p.family.arabic,
+                    p.given.arabic,
+                    p.family.spellings[0],
+                    p.given.spellings[0],
+                    p.birth_commune,
+                    p.death.isoformat() if p.death else "",
+                    int(p.twin),
+                    p.cnie,
+                    int(rural),
+                ]
+            )
 
 
 def _write_households(path: Path, surveys: dict[int, Survey], pop: PopulationBuilder) -> None:
@@ -61,10 +89,15 @@ def _write_households(path: Path, surveys: dict[int, Survey], pop: PopulationBui
         for hh in pop.households:
             s = surveys[hh.household_id]
             members = ";".join(f"{p.person_id}:{p.relationship}" for p in hh.members)
-            row = {"household_id": str(hh.household_id), "commune": hh.commune.code,
-                   "area": "urban" if hh.commune.urban else "rural", "members": members,
-                   "size": str(len(hh.members)), **s.values,
-                   "consumption_per_capita": f"{s.consumption_per_capita:.0f}"}  # fmt: skip
+            row = {
+                "household_id": str(hh.household_id),
+                "commune": hh.commune.code,
+                "area": "urban" if hh.commune.urban else "rural",
+                "members": members,
+                "size": str(len(hh.members)),
+                **s.values,
+                "consumption_per_capita": f"{s.consumption_per_capita:.0f}",
+            }
             writer.writerow([row[c] for c in HOUSEHOLD_COLUMNS])
 
 
@@ -73,8 +106,14 @@ def _poorest(surveys: dict[int, Survey], pop: PopulationBuilder, share: float) -
     return [h for h in ranked[: int(len(ranked) * share)] if h.members]
 
 
-def generate(out_dir: Path, *, persons: int, seed: int = 1, config: SynthConfig | None = None,
-             on_progress: Callable[[str], None] | None = None) -> SynthResult:  # fmt: skip
+def generate(
+    out_dir: Path,
+    *,
+    persons: int,
+    seed: int = 1,
+    config: SynthConfig | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> SynthResult:
     """Generate a population and write its extracts, truth, persons and households."""
     config = config or SynthConfig()
     step = on_progress or (lambda _: None)
@@ -86,10 +125,12 @@ def generate(out_dir: Path, *, persons: int, seed: int = 1, config: SynthConfig 
     writer = ExtractWriter(pop, config, seed)
     result = SynthResult(out_dir, len(pop.persons), len(pop.households))
     sources: dict[str, Callable[[], Iterator[Record]]] = {
-        "civil": writer.civil, "cnie": writer.cnie, "massar": writer.massar,
+        "civil": writer.civil,
+        "cnie": writer.cnie,
+        "massar": writer.massar,
         "cnss": writer.cnss,
         "ramed": lambda: writer.ramed(_poorest(surveys, pop, config.ramed_poor_share)),
-    }  # fmt: skip
+    }
     with (out_dir / "truth.csv").open("w", newline="", encoding="utf-8") as f:
         truth = csv.writer(f)
         truth.writerow(["source", "source_id", "person_id"])

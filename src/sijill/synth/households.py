@@ -7,11 +7,28 @@ from dataclasses import dataclass
 from sijill.synth.population import Household
 
 HOUSEHOLD_COLUMNS = [
-    "household_id", "commune", "area", "members", "size", "dwelling_type", "rooms", "water",
-    "electricity", "sanitation", "tv", "fridge", "car", "computer", "livestock",
-    "head_education", "head_occupation", "spend_gas", "spend_water_electricity",
-    "spend_telephone", "consumption_per_capita",
-]  # fmt: skip
+    "household_id",
+    "commune",
+    "area",
+    "members",
+    "size",
+    "dwelling_type",
+    "rooms",
+    "water",
+    "electricity",
+    "sanitation",
+    "tv",
+    "fridge",
+    "car",
+    "computer",
+    "livestock",
+    "head_education",
+    "head_occupation",
+    "spend_gas",
+    "spend_water_electricity",
+    "spend_telephone",
+    "consumption_per_capita",
+]
 
 
 @dataclass(frozen=True)
@@ -37,23 +54,43 @@ def survey(rng: random.Random, hh: Household) -> Survey:
     w, urban = hh.welfare, hh.commune.urban
     size = max(len(hh.members), 1)
     consumption = math.exp(7.0 + 0.55 * w + rng.gauss(0, 0.25) - 0.05 * (size - 4))
-    dwelling = ("precarious", "traditional", "modern_house", "apartment", "villa") if urban else (
-        "precarious", "rural_traditional", "rural_modern", "modern_house")  # fmt: skip
+    dwelling = (
+        ("precarious", "traditional", "modern_house", "apartment", "villa")
+        if urban
+        else ("precarious", "rural_traditional", "rural_modern", "modern_house")
+    )
     values = {
         "dwelling_type": _pick(rng, w, dwelling),
         "rooms": str(max(1, round(1.5 + 0.25 * size + w + rng.gauss(0, 0.7)))),
         "water": _pick(rng, w + (0.6 if urban else -0.6), ("well_or_river", "public_tap", "piped")),
         "electricity": _yes(rng, w + (1.5 if urban else 0.4), -0.6),
         "sanitation": _pick(rng, w + (0.6 if urban else -0.8), ("none", "septic", "sewer")),
-        "tv": _yes(rng, w, -0.9), "fridge": _yes(rng, w, -0.3), "car": _yes(rng, w, 0.9),
+        "tv": _yes(rng, w, -0.9),
+        "fridge": _yes(rng, w, -0.3),
+        "car": _yes(rng, w, 0.9),
         "computer": _yes(rng, w, 0.5),
         "livestock": "0" if urban else str(max(0, round(rng.gauss(3 - w * 2, 3)))),
         "head_education": _pick(rng, w, ("none", "primary", "secondary", "higher")),
-        "head_occupation": _pick(rng, w, ("unemployed", "farm_worker" if not urban else "informal",
-                                          "self_employed", "employee", "manager")),
+        "head_occupation": _pick(
+            rng,
+            w,
+            (
+                "unemployed",
+                "farm_worker" if not urban else "informal",
+                "self_employed",
+                "employee",
+                "manager",
+            ),
+        ),
         "spend_gas": str(max(0, round(40 + 25 * w + rng.gauss(0, 10)))),
-        "spend_water_electricity": str(max(0, round(150 + 110 * w + rng.gauss(0, 40) if urban
-                                                    else 60 + 50 * w + rng.gauss(0, 25)))),
+        "spend_water_electricity": str(
+            max(
+                0,
+                round(
+                    150 + 110 * w + rng.gauss(0, 40) if urban else 60 + 50 * w + rng.gauss(0, 25)
+                ),
+            )
+        ),
         "spend_telephone": str(max(0, round(60 + 70 * w + rng.gauss(0, 30)))),
-    }  # fmt: skip
+    }
     return Survey(values, consumption)

@@ -5,10 +5,28 @@ import string
 from datetime import date
 
 _KEYBOARD_NEIGHBOURS = {
-    "a": "zqs", "e": "zrd", "i": "uok", "o": "ipl", "u": "yio", "m": "nl", "n": "bm",
-    "s": "qdz", "d": "sfe", "r": "etf", "t": "ryg", "l": "km", "h": "gj", "k": "jl",
-    "b": "vn", "c": "xv", "f": "dg", "g": "fh", "j": "hk", "y": "tu", "z": "as",
-}  # fmt: skip
+    "a": "zqs",
+    "e": "zrd",
+    "i": "uok",
+    "o": "ipl",
+    "u": "yio",
+    "m": "nl",
+    "n": "bm",
+    "s": "qdz",
+    "d": "sfe",
+    "r": "etf",
+    "t": "ryg",
+    "l": "km",
+    "h": "gj",
+    "k": "jl",
+    "b": "vn",
+    "c": "xv",
+    "f": "dg",
+    "g": "fh",
+    "j": "hk",
+    "y": "tu",
+    "z": "as",
+}
 _ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 
 
@@ -55,8 +73,9 @@ def mistype_card(rng: random.Random, card: str) -> str:
     return "".join(chars)
 
 
-def written_date(rng: random.Random, born: date, *, fmt: str, year_only: bool,
-                 day_month_swap: float) -> str:  # fmt: skip
+def written_date(
+    rng: random.Random, born: date, *, fmt: str, year_only: bool, day_month_swap: float
+) -> str:
     """Write a birth date as a registry does: ISO or DD/MM/YYYY, year only, day/month swapped."""
     if year_only:
         return str(born.year)

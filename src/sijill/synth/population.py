@@ -103,15 +103,33 @@ class PopulationBuilder:
         self._mark_deaths()
         return self
 
-    def _new_person(self, hh: Household, relationship: str, sex: str, birth: date,
-                    family: NameEntry, father_given: NameEntry | None) -> Person:  # fmt: skip
+    def _new_person(
+        self,
+        hh: Household,
+        relationship: str,
+        sex: str,
+        birth: date,
+        family: NameEntry,
+        father_given: NameEntry | None,
+    ) -> Person:
         given = self.names.given(sex)
         born_here = hh.commune.urban or self.rng.random() < 0.85
-        birth_commune = hh.commune.code if born_here or relationship in ("son", "daughter") else (
-            self.rng.choices(self.commune_list, cum_weights=self.commune_cum, k=1)[0].code
+        birth_commune = (
+            hh.commune.code
+            if born_here or relationship in ("son", "daughter")
+            else (self.rng.choices(self.commune_list, cum_weights=self.commune_cum, k=1)[0].code)
         )
-        person = Person(len(self.persons), hh.household_id, relationship, sex, birth, given,
-                        family, father_given, birth_commune)  # fmt: skip
+        person = Person(
+            len(self.persons),
+            hh.household_id,
+            relationship,
+            sex,
+            birth,
+            given,
+            family,
+            father_given,
+            birth_commune,
+        )
         self.persons.append(person)
         hh.members.append(person)
         return person
@@ -123,21 +141,39 @@ class PopulationBuilder:
         hh.welfare = rng.gauss(0.35 if commune.urban else -0.35, 0.7)
         self.households.append(hh)
         size = _household_size(rng, commune.urban)
-        head_male = size > 1 and rng.random() < 0.9 or size == 1 and rng.random() < 0.6
+        head_male = (size > 1 and rng.random() < 0.9) or (size == 1 and rng.random() < 0.6)
         head_age = min(22 + rng.gammavariate(3.4, 7.5), 92.0)
         head_sex = "M" if head_male else "F"
         head_family = self.names.draw("family")
-        head = self._new_person(hh, "head", head_sex, _birth_date(rng, self.today, head_age),
-                                head_family, self.names.draw("given_male"))  # fmt: skip
+        head = self._new_person(
+            hh,
+            "head",
+            head_sex,
+            _birth_date(rng, self.today, head_age),
+            head_family,
+            self.names.draw("given_male"),
+        )
         slots = size - 1
         mother_age = head_age if head_sex == "F" else head_age - abs(rng.gauss(5, 3))
         if slots and head_male:
-            self._new_person(hh, "spouse", "F", _birth_date(rng, self.today, mother_age),
-                             self.names.draw("family"), self.names.draw("given_male"))  # fmt: skip
+            self._new_person(
+                hh,
+                "spouse",
+                "F",
+                _birth_date(rng, self.today, mother_age),
+                self.names.draw("family"),
+                self.names.draw("given_male"),
+            )
             slots -= 1
         if slots >= 3 and rng.random() < 0.12:
-            self._new_person(hh, "parent", "F", _birth_date(rng, self.today, min(head_age + 26, 99.0)),
-                             self.names.draw("family"), self.names.draw("given_male"))  # fmt: skip
+            self._new_person(
+                hh,
+                "parent",
+                "F",
+                _birth_date(rng, self.today, min(head_age + 26, 99.0)),
+                self.names.draw("family"),
+                self.names.draw("given_male"),
+            )
             slots -= 1
         self._add_children(hh, head, slots, mother_age)
 
@@ -158,14 +194,19 @@ class PopulationBuilder:
             else:
                 birth = _birth_date(rng, self.today, age, spread_days=90)
                 age -= 1.5 + rng.random() * 3
-            child = self._new_person(hh, "son" if sex == "M" else "daughter", sex, birth,
-                                     family, father_given)  # fmt: skip
+            child = self._new_person(
+                hh, "son" if sex == "M" else "daughter", sex, birth, family, father_given
+            )
             if twin and previous is not None:
                 child.twin = previous.twin = True
                 while child.given.arabic == previous.given.arabic:
                     child.given = self.names.given(sex)
-            elif (sex == "M" and head.father_given and not named_after_grandfather
-                  and rng.random() < self.config.grandfather_name_rate):  # fmt: skip
+            elif (
+                sex == "M"
+                and head.father_given
+                and not named_after_grandfather
+                and rng.random() < self.config.grandfather_name_rate
+            ):
                 child.given = head.father_given
                 named_after_grandfather = True
             previous = child

@@ -11,21 +11,110 @@ from sijill.synth.noise import mistype_card, spelling, typo, written_date
 from sijill.synth.population import Household, Person, PopulationBuilder
 
 SOURCE_COLUMNS: dict[str, list[str]] = {
-    "civil": ["acte_id", "nom_ar", "prenom_ar", "nom_fr", "prenom_fr", "sexe", "date_naissance",
-              "commune_naissance", "prenom_pere_ar", "date_deces"],
-    "cnie": ["cnie", "nom_ar", "prenom_ar", "nom_fr", "prenom_fr", "sexe", "date_naissance",
-             "lieu_naissance", "adresse"],
-    "massar": ["code_massar", "nom_fr", "prenom_fr", "nom_ar", "prenom_ar", "sexe",
-               "date_naissance", "lieu_naissance", "cnie_tuteur", "assiduite"],
-    "cnss": ["num_immatriculation", "cnie", "nom", "prenom", "date_naissance", "sexe",
-             "salaire_mensuel"],
-    "ramed": ["num_ramed", "cnie", "nom", "prenom", "date_naissance", "sexe", "commune",
-              "num_foyer"],
-}  # fmt: skip
-CNIE_PREFIXES = ("A", "AB", "B", "BE", "BH", "BJ", "BK", "BL", "C", "CB", "CD", "D", "DA", "E",
-                 "EE", "F", "FA", "G", "GM", "H", "HA", "I", "IA", "J", "JA", "JB", "JC", "JE",
-                 "K", "L", "LA", "M", "N", "P", "PA", "Q", "R", "S", "T", "U", "UA", "V", "W",
-                 "X", "Y", "Z", "ZG")  # fmt: skip
+    "civil": [
+        "acte_id",
+        "nom_ar",
+        "prenom_ar",
+        "nom_fr",
+        "prenom_fr",
+        "sexe",
+        "date_naissance",
+        "commune_naissance",
+        "prenom_pere_ar",
+        "date_deces",
+    ],
+    "cnie": [
+        "cnie",
+        "nom_ar",
+        "prenom_ar",
+        "nom_fr",
+        "prenom_fr",
+        "sexe",
+        "date_naissance",
+        "lieu_naissance",
+        "adresse",
+    ],
+    "massar": [
+        "code_massar",
+        "nom_fr",
+        "prenom_fr",
+        "nom_ar",
+        "prenom_ar",
+        "sexe",
+        "date_naissance",
+        "lieu_naissance",
+        "cnie_tuteur",
+        "assiduite",
+    ],
+    "cnss": [
+        "num_immatriculation",
+        "cnie",
+        "nom",
+        "prenom",
+        "date_naissance",
+        "sexe",
+        "salaire_mensuel",
+    ],
+    "ramed": [
+        "num_ramed",
+        "cnie",
+        "nom",
+        "prenom",
+        "date_naissance",
+        "sexe",
+        "commune",
+        "num_foyer",
+    ],
+}
+CNIE_PREFIXES = (
+    "A",
+    "AB",
+    "B",
+    "BE",
+    "BH",
+    "BJ",
+    "BK",
+    "BL",
+    "C",
+    "CB",
+    "CD",
+    "D",
+    "DA",
+    "E",
+    "EE",
+    "F",
+    "FA",
+    "G",
+    "GM",
+    "H",
+    "HA",
+    "I",
+    "IA",
+    "J",
+    "JA",
+    "JB",
+    "JC",
+    "JE",
+    "K",
+    "L",
+    "LA",
+    "M",
+    "N",
+    "P",
+    "PA",
+    "Q",
+    "R",
+    "S",
+    "T",
+    "U",
+    "UA",
+    "V",
+    "W",
+    "X",
+    "Y",
+    "Z",
+    "ZG",
+)
 STREETS = ("Rue", "Avenue", "Bd", "Derb", "Hay", "Lotissement", "Douar", "Quartier")
 
 
@@ -109,9 +198,15 @@ class ExtractWriter:
         fam_ar, giv_ar = p.family.arabic, p.given.arabic
         if rng.random() < n.typo:
             if rng.random() < 0.5:
-                fam_fr, fam_ar = typo(rng, fam_fr), typo(rng, fam_ar) if rng.random() < 0.3 else fam_ar
+                fam_fr, fam_ar = (
+                    typo(rng, fam_fr),
+                    typo(rng, fam_ar) if rng.random() < 0.3 else fam_ar,
+                )
             else:
-                giv_fr, giv_ar = typo(rng, giv_fr), typo(rng, giv_ar) if rng.random() < 0.3 else giv_ar
+                giv_fr, giv_ar = (
+                    typo(rng, giv_fr),
+                    typo(rng, giv_ar) if rng.random() < 0.3 else giv_ar,
+                )
         if rng.random() < n.upper_case:
             fam_fr, giv_fr = fam_fr.upper(), giv_fr.upper()
         if rng.random() < n.swapped_names:
@@ -125,8 +220,9 @@ class ExtractWriter:
     def _dob(self, p: Person, cfg: RegistryConfig, fmt: str) -> str:
         old = p.birth.year < 1965
         year_only = old and self.rng.random() < cfg.noise.year_only_old
-        return written_date(self.rng, p.birth, fmt=fmt, year_only=year_only,
-                            day_month_swap=cfg.noise.day_month_swap)  # fmt: skip
+        return written_date(
+            self.rng, p.birth, fmt=fmt, year_only=year_only, day_month_swap=cfg.noise.day_month_swap
+        )
 
     def _card_as_declared(self, card: str, cfg: RegistryConfig) -> str:
         if not card or self.rng.random() < cfg.noise.cnie_missing:
@@ -135,8 +231,9 @@ class ExtractWriter:
             return mistype_card(self.rng, card)
         return card
 
-    def _with_noise(self, source: str, sid: str, p: Person, row: dict[str, str],
-                    cfg: RegistryConfig) -> Iterator[Record]:  # fmt: skip
+    def _with_noise(
+        self, source: str, sid: str, p: Person, row: dict[str, str], cfg: RegistryConfig
+    ) -> Iterator[Record]:
         """Yield the record, sometimes made unreadable, sometimes entered twice."""
         if self.rng.random() < cfg.noise.unreadable:
             for col in row:
@@ -156,28 +253,40 @@ class ExtractWriter:
                 self.acts[key] = self.acts.get(key, 0) + self.rng.randrange(1, 4)
                 sid = f"{p.birth_commune}/{year}/{self.acts[key]:05d}"
                 death = p.death.isoformat() if p.death and self.rng.random() < 0.85 else ""
-                row = {"acte_id": sid, **self._names(p, cfg), "sexe": p.sex,
-                       "date_naissance": self._dob(p, cfg, "iso"),
-                       "commune_naissance": p.birth_commune,
-                       "prenom_pere_ar": p.father_given.arabic if p.father_given and self.rng.random() < 0.9 else "",
-                       "date_deces": death}  # fmt: skip
+                row = {
+                    "acte_id": sid,
+                    **self._names(p, cfg),
+                    "sexe": p.sex,
+                    "date_naissance": self._dob(p, cfg, "iso"),
+                    "commune_naissance": p.birth_commune,
+                    "prenom_pere_ar": p.father_given.arabic
+                    if p.father_given and self.rng.random() < 0.9
+                    else "",
+                    "date_deces": death,
+                }
                 yield from self._with_noise("civil", sid, p, row, cfg)
 
     def cnie(self) -> Iterator[Record]:
         cfg = self.config.registries["cnie"]
         all_communes = communes()
         for p in self.pop.persons:
-            if not p.cnie or (p.death is not None and self.rng.random() >= cfg.coverage.deceased_kept):
+            if not p.cnie or (
+                p.death is not None and self.rng.random() >= cfg.coverage.deceased_kept
+            ):
                 continue
             home = self.pop.households[p.household_id].commune
             birthplace = all_communes.get(p.birth_commune)
             for dup in range(2 if self.rng.random() < cfg.noise.duplicate else 1):
                 sid = p.cnie if dup == 0 else self.ids.cnie()
-                row = {"cnie": sid, **self._names(p, cfg), "sexe": p.sex,
-                       "date_naissance": self._dob(p, cfg, "dmy"),
-                       "lieu_naissance": (birthplace.name_fr if birthplace else "").upper(),
-                       "adresse": f"{self.rng.randrange(1, 300)} {self.rng.choice(STREETS)} "
-                                  f"{self.rng.randrange(1, 60)} {home.name_fr}".upper()}  # fmt: skip
+                row = {
+                    "cnie": sid,
+                    **self._names(p, cfg),
+                    "sexe": p.sex,
+                    "date_naissance": self._dob(p, cfg, "dmy"),
+                    "lieu_naissance": (birthplace.name_fr if birthplace else "").upper(),
+                    "adresse": f"{self.rng.randrange(1, 300)} {self.rng.choice(STREETS)} "
+                    f"{self.rng.randrange(1, 60)} {home.name_fr}".upper(),
+                }
                 yield from self._with_noise("cnie", sid, p, row, cfg)
 
     def massar(self) -> Iterator[Record]:
@@ -191,12 +300,20 @@ class ExtractWriter:
                 for _ in range(2 if self.rng.random() < cfg.noise.duplicate else 1):
                     sid = self.ids.massar()
                     birthplace = all_communes.get(p.birth_commune)
-                    row = {"code_massar": sid, **self._names(p, cfg), "sexe": p.sex,
-                           "date_naissance": self._dob(p, cfg, "iso"),
-                           "lieu_naissance": birthplace.name_fr if birthplace else "",
-                           "cnie_tuteur": guardian if self.rng.random() < 0.6 else "",
-                           "assiduite": f"{min(1.0, max(0.0, self.rng.gauss(0.9 + hh.welfare / 20, 0.08))):.2f}"}  # fmt: skip
+                    row = {
+                        "code_massar": sid,
+                        **self._names(p, cfg),
+                        "sexe": p.sex,
+                        "date_naissance": self._dob(p, cfg, "iso"),
+                        "lieu_naissance": birthplace.name_fr if birthplace else "",
+                        "cnie_tuteur": guardian if self.rng.random() < 0.6 else "",
+                        "assiduite": self._attendance(hh.welfare),
+                    }
                     yield from self._with_noise("massar", sid, p, row, cfg)
+
+    def _attendance(self, welfare: float) -> str:
+        """Return the share of school days attended, lower in poorer households."""
+        return f"{min(1.0, max(0.0, self.rng.gauss(0.9 + welfare / 20, 0.08))):.2f}"
 
     def _latin_only(self, names: dict[str, str], p: Person) -> tuple[str, str]:
         fam, giv = names["nom_fr"], names["prenom_fr"]
@@ -223,9 +340,15 @@ class ExtractWriter:
                 sid = self.ids.cnss()
                 fam, giv = self._latin_only(self._names(p, cfg), p)
                 wage = int(3200 * 2.718281828 ** self.rng.gauss(0.3, 0.6))
-                row = {"num_immatriculation": sid, "cnie": self._card_as_declared(p.cnie, cfg),
-                       "nom": fam, "prenom": giv, "date_naissance": self._dob(p, cfg, "dmy"),
-                       "sexe": p.sex, "salaire_mensuel": str(wage)}  # fmt: skip
+                row = {
+                    "num_immatriculation": sid,
+                    "cnie": self._card_as_declared(p.cnie, cfg),
+                    "nom": fam,
+                    "prenom": giv,
+                    "date_naissance": self._dob(p, cfg, "dmy"),
+                    "sexe": p.sex,
+                    "salaire_mensuel": str(wage),
+                }
                 yield from self._with_noise("cnss", sid, p, row, cfg)
 
     def ramed(self, poor: list[Household]) -> Iterator[Record]:
@@ -240,8 +363,14 @@ class ExtractWriter:
                 for copy in range(copies):
                     sid = self.ids.ramed()
                     fam, giv = self._latin_only(self._names(p, cfg), p)
-                    row = {"num_ramed": sid, "cnie": self._card_as_declared(p.cnie, cfg),
-                           "nom": fam, "prenom": giv, "date_naissance": self._dob(p, cfg, "dmy"),
-                           "sexe": p.sex, "commune": hh.commune.code,
-                           "num_foyer": foyer if copy == 0 else self.ids.ramed()}  # fmt: skip
+                    row = {
+                        "num_ramed": sid,
+                        "cnie": self._card_as_declared(p.cnie, cfg),
+                        "nom": fam,
+                        "prenom": giv,
+                        "date_naissance": self._dob(p, cfg, "dmy"),
+                        "sexe": p.sex,
+                        "commune": hh.commune.code,
+                        "num_foyer": foyer if copy == 0 else self.ids.ramed(),
+                    }
                     yield from self._with_noise("ramed", sid, p, row, cfg)

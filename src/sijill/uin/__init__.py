@@ -3,4 +3,11 @@
 from sijill.uin.checksum import verhoeff_digit, verhoeff_valid
 from sijill.uin.generate import check_uin, is_valid_uin, new_uin, uin_problem
 
-__all__ = ["check_uin", "is_valid_uin", "new_uin", "uin_problem", "verhoeff_digit", "verhoeff_valid"]
+__all__ = [
+    "check_uin",
+    "is_valid_uin",
+    "new_uin",
+    "uin_problem",
+    "verhoeff_digit",
+    "verhoeff_valid",
+]

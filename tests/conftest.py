@@ -11,9 +11,7 @@ from sqlalchemy import Engine, create_engine, text
 from sijill.db.engine import create_engine_for, migrate
 from sijill.synth import generate
 
-PG_ADMIN_URL = os.environ.get(
-    "SIJILL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("SIJILL_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TEMPLATE_DB = f"sijill_template_{os.getpid()}"
 
 

@@ -50,9 +50,7 @@ def test_build_export_and_evaluate_on_a_sources_directory(
         rows = list(csv.DictReader(f))
     with (small_sources / "truth.csv").open(encoding="utf-8") as f:
         assert len(rows) == sum(1 for _ in f) - 1
-    scored = sijill(
-        "evaluate", "--truth", str(small_sources / "truth.csv"), "--db", db_url, "--json"
-    )
+    scored = sijill("evaluate", "--truth", str(small_sources / "truth.csv"), "--db", db_url, "--json")
     figures = json.loads(scored.stdout)
     assert figures["overall"]["precision"] >= 0.99
     shown = sijill("model", "show", "--db", db_url)

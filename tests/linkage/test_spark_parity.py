@@ -35,9 +35,7 @@ def test_spark_and_duckdb_give_the_same_persons(small_sources: Path, tmp_path: P
     with session_scope(engine) as session:
         spellings = learn_spellings(session=session)
         records = load_records(session=session)
-    duck = SplinkLinker(backend="duckdb").link(
-        records, spellings=spellings, must_link=[], cannot_link=[]
-    )
+    duck = SplinkLinker(backend="duckdb").link(records, spellings=spellings, must_link=[], cannot_link=[])
     assert duck.model is not None
     spark = SplinkLinker(backend="spark", model=duck.model["settings"]).link(
         records, spellings=spellings, must_link=[], cannot_link=[]

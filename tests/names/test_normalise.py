@@ -12,7 +12,8 @@ from sijill.names import is_arabic, normalise, normalise_arabic, normalise_latin
         ("آدم", "ادم"),
         ("ٱلعلوي", "العلوي"),  # alef forms
         ("فاطمة", "فاطمة"),  # ta marbuta kept (the key folds it)
-        ("مصطفى", "مصطفي"),  # alef maqsura
+        ("مصطفى", "مصطفا"),
+        ("هدى", "هدا"),  # final alef maqsura reads as a
         ("ڭناوي", "ݣناوي"),
         ("گناوي", "ݣناوي"),  # Maghrebi gaf
         ("ڤاطمة", "فاطمة"),

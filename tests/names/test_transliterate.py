@@ -19,9 +19,7 @@ def test_transliteration_follows_french_conventions(arabic: str, latin: str) -> 
     assert transliterate(arabic) == latin
 
 
-@pytest.mark.parametrize(
-    "letter,latin", [("ش", "ch"), ("خ", "kh"), ("غ", "gh"), ("ج", "j"), ("و", "ou")]
-)
+@pytest.mark.parametrize("letter,latin", [("ش", "ch"), ("خ", "kh"), ("غ", "gh"), ("ج", "j"), ("و", "ou")])
 def test_letters_map_to_their_digraphs(letter: str, latin: str) -> None:
     assert latin in transliterate("ب" + letter + "ر")
 

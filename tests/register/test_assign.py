@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from sijill.db.engine import session_scope
+from sijill.linkage.features import load_records
 from sijill.linkage.result import LinkResult
 from sijill.register.assign import assign_persons
 from sijill.register.models import PERSON_MERGED, UIN_ALIAS, HistoryEvent, Link, Person, Uin
@@ -21,16 +22,15 @@ def _records(engine: Engine, tmp_path: Path) -> list[int]:
     path = tmp_path / "cnss.csv"
     path.write_text(HEADER + "".join(ROWS), encoding="utf-8")
     with session_scope(engine) as session:
-        ingest_extract(
-            session=session, extract=open_extract(path), build_id=None, today=date(2026, 1, 1)
-        )
+        ingest_extract(session=session, extract=open_extract(path), build_id=None, today=date(2026, 1, 1))
         return sorted(session.scalars(select(SourceRecord.id)))
 
 
 def _assign(engine: Engine, clusters: dict[int, int]) -> dict[int, str]:
     result = LinkResult(clusters, dict.fromkeys(clusters, "test"), dict.fromkeys(clusters))
     with session_scope(engine) as session:
-        assign_persons(session=session, result=result, build_id=None)
+        records = load_records(session=session)
+        assign_persons(session=session, result=result, build_id=None, records=records)
         rows = session.execute(
             select(Link.source_record_id, Person.uin).join(Person, Person.id == Link.person_id)
         )

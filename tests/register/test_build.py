@@ -84,9 +84,7 @@ def test_a_build_interrupted_midway_leaves_the_register_as_it_was(
         assert session.scalar(select(func.count()).select_from(Build)) == 1
 
 
-def test_a_bad_file_refuses_the_build_before_anything_is_written(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_a_bad_file_refuses_the_build_before_anything_is_written(engine: Engine, tmp_path: Path) -> None:
     (tmp_path / "massar.csv").write_text("nom\nX\n", encoding="utf-8")
     with pytest.raises(BadExtract, match="no column code_massar"):
         _build(engine, tmp_path)
@@ -110,25 +108,20 @@ def test_persons_are_found_by_uin_and_by_source_id(
     row = next(r for r in _crosswalk(engine, tmp_path / "c.csv") if r["uin"])
     with session_scope(engine) as session:
         assert (
-            resolve_source_id(session=session, source=row["source"], source_id=row["source_id"])
-            == row["uin"]
+            resolve_source_id(session=session, source=row["source"], source_id=row["source_id"]) == row["uin"]
         )
         person = get_person_by_uin(session=session, uin=row["uin"])
         assert person is not None and person.birth_date and person.provenance
 
 
-def test_only_rows_made_unreadable_on_purpose_are_quarantined(
-    engine: Engine, small_sources: Path
-) -> None:
+def test_only_rows_made_unreadable_on_purpose_are_quarantined(engine: Engine, small_sources: Path) -> None:
     summary = _build(engine, small_sources)
     unreadable = 0
     for name in ("civil", "cnie", "massar", "cnss", "ramed"):
         with (small_sources / f"{name}.csv").open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
                 names = [
-                    v
-                    for k, v in row.items()
-                    if k.startswith(("nom", "prenom")) and k != "prenom_pere_ar"
+                    v for k, v in row.items() if k.startswith(("nom", "prenom")) and k != "prenom_pere_ar"
                 ]
                 if not any(names) and not row["date_naissance"]:
                     unreadable += 1

@@ -23,16 +23,12 @@ def test_dates_in_every_listed_format(text: str, iso: str, precision: str) -> No
     assert (parsed.iso(), parsed.precision) == (iso, precision)
 
 
-@pytest.mark.parametrize(
-    "text", ["", "31/02/1980", "1980-13-01", "2030-01-01", "1850", "hier", "80"]
-)
+@pytest.mark.parametrize("text", ["", "31/02/1980", "1980-13-01", "2030-01-01", "1850", "hier", "80"])
 def test_impossible_or_unreadable_dates_are_none(text: str) -> None:
     assert parse_date(text, today=TODAY) is None
 
 
-@pytest.mark.parametrize(
-    ("code", "sex"), [("M", "M"), ("f", "F"), ("H", "M"), ("", None), ("X", None)]
-)
+@pytest.mark.parametrize(("code", "sex"), [("M", "M"), ("f", "F"), ("H", "M"), ("", None), ("X", None)])
 def test_sex_codes(code: str, sex: str | None) -> None:
     assert parse_sex(code) == sex
 

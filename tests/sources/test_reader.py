@@ -21,9 +21,7 @@ def test_a_file_without_its_id_column_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_not_in_utf8_is_refused(tmp_path: Path) -> None:
-    path = _write(
-        tmp_path / "cnss.csv", "num_immatriculation,nom\n123456789,B\xe9ni\n".encode("latin-1")
-    )
+    path = _write(tmp_path / "cnss.csv", "num_immatriculation,nom\n123456789,B\xe9ni\n".encode("latin-1"))
     with pytest.raises(BadExtract, match="not UTF-8"):
         open_extract(path)
 

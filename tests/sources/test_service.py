@@ -37,17 +37,11 @@ def test_reingesting_the_same_file_changes_nothing(engine: Engine, small_sources
     assert _count(engine) == before == first.read  # type: ignore[attr-defined]
 
 
-def test_reingesting_the_same_rows_in_another_file_changes_nothing(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_reingesting_the_same_rows_in_another_file_changes_nothing(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "cnss.csv"
-    path.write_text(
-        CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n", encoding="utf-8"
-    )
+    path.write_text(CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n", encoding="utf-8")
     _ingest(engine, path)
-    path.write_text(
-        CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n\n", encoding="utf-8"
-    )
+    path.write_text(CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n\n", encoding="utf-8")
     outcome = _ingest(engine, path)
     assert outcome.unchanged == 1  # type: ignore[attr-defined]
     assert _count(engine) == 1
@@ -81,9 +75,7 @@ def test_bad_rows_are_quarantined_with_their_reason(engine: Engine, tmp_path: Pa
 
 def test_a_malformed_secondary_value_is_flagged_and_kept(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "cnss.csv"
-    path.write_text(
-        CNSS_HEADER + "123456789,12X45,ALAOUI,MOHAMED,05/11/1980,M,4000\n", encoding="utf-8"
-    )
+    path.write_text(CNSS_HEADER + "123456789,12X45,ALAOUI,MOHAMED,05/11/1980,M,4000\n", encoding="utf-8")
     _ingest(engine, path)
     with session_scope(engine) as session:
         record = session.scalars(select(SourceRecord)).one()
@@ -108,13 +100,9 @@ def test_an_impossible_death_date_is_flagged_not_fatal(engine: Engine, tmp_path:
 
 def test_a_changed_row_supersedes_its_previous_version(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "cnss.csv"
-    path.write_text(
-        CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n", encoding="utf-8"
-    )
+    path.write_text(CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n", encoding="utf-8")
     _ingest(engine, path)
-    path.write_text(
-        CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,5200\n", encoding="utf-8"
-    )
+    path.write_text(CNSS_HEADER + "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,5200\n", encoding="utf-8")
     _ingest(engine, path)
     assert _count(engine, SUPERSEDED) == 1
     assert _count(engine, ACCEPTED) == 1

@@ -28,9 +28,7 @@ def _summary_table(summary: BuildSummary) -> Table:
         if f.skipped_same_file:
             table.add_row(f.file_name, "-", "-", "-", "-", "same file as before: skipped")
             continue
-        reasons = "; ".join(
-            f"{n} {r}" for r, n in sorted(f.quarantined.items(), key=lambda x: -x[1])
-        )
+        reasons = "; ".join(f"{n} {r}" for r, n in sorted(f.quarantined.items(), key=lambda x: -x[1]))
         table.add_row(
             f.file_name,
             f"{f.read:,}",
@@ -45,9 +43,7 @@ def _summary_table(summary: BuildSummary) -> Table:
 def build(
     sources_dir: Annotated[Path, typer.Argument(help="Directory holding civil.csv, cnie.csv, ...")],
     db: DbOption = None,
-    engine: Annotated[
-        str, typer.Option(help="Linkage: splink (DuckDB), spark, or deterministic")
-    ] = "splink",
+    engine: Annotated[str, typer.Option(help="Linkage: splink (DuckDB), spark, or deterministic")] = "splink",
     retrain: Annotated[
         bool, typer.Option(help="Train a new model version instead of reusing the latest")
     ] = False,

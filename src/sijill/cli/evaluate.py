@@ -38,9 +38,7 @@ def _print(result: Evaluation) -> None:
         f"{o.missed_link_pairs:,}",
     )
     console.print(table)
-    console.print(
-        f"quarantined: {result.quarantined:,}; not in the register: {result.not_in_register:,}"
-    )
+    console.print(f"quarantined: {result.quarantined:,}; not in the register: {result.not_in_register:,}")
     sub = Table(title="By subgroup (B-cubed)")
     for col in ("subgroup", "records", "B3 precision", "B3 recall", "false merges", "missed"):
         sub.add_column(col, justify="right" if col != "subgroup" else "left")

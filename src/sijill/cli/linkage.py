@@ -65,10 +65,7 @@ def explain(
     engine = engine_for(db)
     migrate(engine)
     with session_scope(engine) as session:
-        ids = [
-            record_id_of(session=session, source=s, source_id=i)
-            for s, i in (_split(left), _split(right))
-        ]
+        ids = [record_id_of(session=session, source=s, source_id=i) for s, i in (_split(left), _split(right))]
         row = score_stored_pair(session=session, left=ids[0], right=ids[1])
     names = [c.name for c in COMPARISONS]
     table = Table(

@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sijill.linkage.result import DisjointSet, LinkResult
@@ -49,6 +50,24 @@ def hard_guard(p: Any) -> str | None:
     ):
         return "twins: same family and birth date, different given names"
     return None
+
+
+def guard_mask(pairs: pd.DataFrame) -> Any:
+    """Return, for every pair at once, whether a hard guard forbids it (as `hard_guard`)."""
+
+    def known(col: str) -> pd.Series:
+        return pairs[col].notna() & (pairs[col].astype(object) != "")
+
+    sexes = known("sex_l") & known("sex_r") & (pairs["sex_l"] != pairs["sex_r"])
+    twins = (
+        known("birth_date_l")
+        & (pairs["birth_date_l"] == pairs["birth_date_r"])
+        & (pairs["family_key_l"] == pairs["family_key_r"])
+        & known("given_key_l")
+        & known("given_key_r")
+        & (pairs["given_key_l"] != pairs["given_key_r"])
+    )
+    return (sexes | twins).to_numpy(dtype=bool)
 
 
 @dataclass
@@ -106,29 +125,30 @@ class ChainResistantClustering:
         self.members[root].extend(self.members.pop(other))
 
     def cluster(
-        self,
-        pairs: pd.DataFrame,
-        must_link: list[tuple[int, int]],
-        cannot_link: list[tuple[int, int]],
+        self, pairs: pd.DataFrame, must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
     ) -> None:
         """Join records along edges above the link threshold, strongest first."""
         for a, b in cannot_link:
             self._block(a, b)
-        candidates: list[tuple[float, int, int, Any]] = []
-        for p in pairs.itertuples(index=False):
-            # Rounded, so that backends differing in the last bits decide alike.
-            a, b, w = int(p.record_id_l), int(p.record_id_r), round(float(p.match_weight), 6)
-            self.weight[(min(a, b), max(a, b))] = w
-            if hard_guard(p) or w < CONTRADICTION_WEIGHT:
-                self._block(a, b)
-            elif w >= self.thresholds.review:
-                candidates.append((w, a, b, p))
+        left = pairs["record_id_l"].to_numpy(dtype="int64")
+        right = pairs["record_id_r"].to_numpy(dtype="int64")
+        # Rounded, so that backends differing in the last bits decide alike.
+        weights = pairs["match_weight"].astype("float64").round(6).to_numpy()
+        lo, hi = np.minimum(left, right), np.maximum(left, right)
+        self.weight = dict(zip(zip(lo.tolist(), hi.tolist(), strict=True), weights.tolist(), strict=True))
+        refused = guard_mask(pairs) | (weights < CONTRADICTION_WEIGHT)
+        for a, b in zip(lo[refused].tolist(), hi[refused].tolist(), strict=True):
+            self._block(a, b)
         for a, b in must_link:
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra != rb:
                 self._join(ra, rb)
-        candidates.sort(key=lambda c: (-c[0], min(c[1], c[2]), max(c[1], c[2])))
-        for w, a, b, _p in candidates:
+        keep = ~refused & (weights >= self.thresholds.review)
+        order = np.lexsort((hi[keep], lo[keep], -weights[keep]))
+        ranked = zip(
+            weights[keep][order].tolist(), lo[keep][order].tolist(), hi[keep][order].tolist(), strict=True
+        )
+        for w, a, b in ranked:
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra == rb:
                 continue
@@ -137,9 +157,7 @@ class ChainResistantClustering:
                 self.best[a] = max(self.best.get(a, w), w)
                 self.best[b] = max(self.best.get(b, w), w)
             elif len(self.review) < MAX_REVIEW_PAIRS:
-                self.review.append(
-                    {"record_id_l": min(a, b), "record_id_r": max(a, b), "match_weight": w}
-                )
+                self.review.append({"record_id_l": a, "record_id_r": b, "match_weight": w})
 
     def result(self, must_link: list[tuple[int, int]]) -> LinkResult:
         cluster_of = {rid: self.ds.find(rid) for rid in self.source_of}
@@ -148,17 +166,11 @@ class ChainResistantClustering:
             size[root] += 1
         forced = {x for pair in must_link for x in pair}
         method_of = {
-            rid: "review"
-            if rid in forced
-            else "probabilistic"
-            if size[cluster_of[rid]] > 1
-            else "singleton"
+            rid: "review" if rid in forced else "probabilistic" if size[cluster_of[rid]] > 1 else "singleton"
             for rid in cluster_of
         }
         score_of: dict[int, float | None] = {rid: self.best.get(rid) for rid in cluster_of}
-        review = [
-            r for r in self.review if cluster_of[r["record_id_l"]] != cluster_of[r["record_id_r"]]
-        ]
+        review = [r for r in self.review if cluster_of[r["record_id_l"]] != cluster_of[r["record_id_r"]]]
         return LinkResult(cluster_of, method_of, score_of, review_pairs=review)
 
 

@@ -38,10 +38,7 @@ def score_stored_pair(*, session: Session, left: int, right: int) -> dict[str, A
     frame = linkage_frame(load_records(session=session), load_spellings(session=session))
     api = duckdb_api()
     linker = Linker(api.register(frame), model.settings, log_level="WARNING")
-    rows = {
-        int(r["record_id"]): r
-        for r in frame[frame["record_id"].isin([left, right])].to_dict("records")
-    }
+    rows = {int(r["record_id"]): r for r in frame[frame["record_id"].isin([left, right])].to_dict("records")}
     if left not in rows or right not in rows:
         raise NotFound("both records must be accepted records of the register")
     scored: pd.DataFrame = linker.inference.score_pair(

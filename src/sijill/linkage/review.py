@@ -12,9 +12,7 @@ from sijill.linkage.models import REVIEW_MATCH, REVIEW_NON_MATCH, REVIEW_PENDING
 DECISIONS = {"match": REVIEW_MATCH, "non_match": REVIEW_NON_MATCH}
 
 
-def reviewer_constraints(
-    *, session: Session
-) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def reviewer_constraints(*, session: Session) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Return the (must-link, cannot-link) record pairs decided by reviewers."""
     stmt = select(ReviewItem.record_id_l, ReviewItem.record_id_r, ReviewItem.status).where(
         ReviewItem.status != REVIEW_PENDING
@@ -28,9 +26,7 @@ def reviewer_constraints(
 
 def queue_for_review(*, session: Session, pairs: list[dict[str, Any]]) -> int:
     """Add pairs not queued before; return how many are new."""
-    known = {
-        (a, b) for a, b in session.execute(select(ReviewItem.record_id_l, ReviewItem.record_id_r))
-    }
+    known = {(a, b) for a, b in session.execute(select(ReviewItem.record_id_l, ReviewItem.record_id_r))}
     fresh = 0
     for pair in pairs:
         key = (

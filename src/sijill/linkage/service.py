@@ -14,9 +14,7 @@ def latest_model(*, session: Session) -> LinkageModel | None:
     return session.scalars(stmt).first()
 
 
-def save_model(
-    *, session: Session, settings: dict[str, Any], training: dict[str, Any]
-) -> LinkageModel:
+def save_model(*, session: Session, settings: dict[str, Any], training: dict[str, Any]) -> LinkageModel:
     """Store a newly trained model under the next version number."""
     version = int(session.scalar(select(func.coalesce(func.max(LinkageModel.version), 0))) or 0) + 1
     model = LinkageModel(version=version, settings=settings, training=training)

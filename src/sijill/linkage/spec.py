@@ -41,9 +41,7 @@ class ComparisonSpec:
         """Return the Splink comparison of this spec."""
         levels: list[Any] = []
         for level in self.levels:
-            creator = cll.CustomLevel(
-                level.sql, label_for_charts=level.label, base_dialect_str="duckdb"
-            )
+            creator = cll.CustomLevel(level.sql, label_for_charts=level.label, base_dialect_str="duckdb")
             options: dict[str, Any] = {}
             if level.null:
                 options["is_null_level"] = True
@@ -192,12 +190,9 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("family_key", "birth_date"),
     ("cnie",),
 )
-SWAPPED_BLOCK = (
-    "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
-)
+SWAPPED_BLOCK = "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
 DETERMINISTIC_RULES = (
-    "l.family_strict = r.family_strict AND l.given_strict = r.given_strict "
-    "AND l.birth_date = r.birth_date",
+    "l.family_strict = r.family_strict AND l.given_strict = r.given_strict AND l.birth_date = r.birth_date",
     "l.cnie = r.cnie AND l.birth_year = r.birth_year",
 )
 EM_BLOCKS = (("family_key", "given_key", "birth_year"), ("birth_date", "sex"))

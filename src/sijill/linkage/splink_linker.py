@@ -1,6 +1,7 @@
 """The probabilistic linker: our comparison spec, trained and scored by Splink."""
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +82,9 @@ class SplinkLinker:
         cannot_link: list[tuple[int, int]],
     ) -> LinkResult:
         """Score blocked pairs with the model (trained now when none is given), then cluster."""
+        start = time.perf_counter()
         frame = linkage_frame(records, spellings)
+        timing = {"features": time.perf_counter() - start}
         if frame.empty:
             return LinkResult({}, {}, {})
         trained: dict[str, Any] | None = None
@@ -89,18 +92,25 @@ class SplinkLinker:
             linker, _ = self._linker(frame, self.spec.settings())
             trained = train(linker, frame, run_em=self.run_em)
             settings = trained["settings"]
+            timing["training"] = time.perf_counter() - start - sum(timing.values())
         else:
             settings = self.model
         linker, _ = self._linker(frame, settings)
         predictions = linker.inference.predict()
         cols = ", ".join(PAIR_COLUMNS)
-        pairs = linker.misc.query_sql(
-            f"select {cols} from {predictions.physical_name}", output_type="pandas"
-        )
+        pairs = linker.misc.query_sql(f"select {cols} from {predictions.physical_name}", output_type="pandas")
+        timing["prediction"] = time.perf_counter() - start - sum(timing.values())
         result = cluster_pairs(
             frame, pairs, self.spec.thresholds, must_link=must_link, cannot_link=cannot_link
         )
-        result.figures.update({"candidate_pairs": len(pairs), "linker": self.name})
+        timing["clustering"] = time.perf_counter() - start - sum(timing.values())
+        result.figures.update(
+            {
+                "candidate_pairs": len(pairs),
+                "linker": self.name,
+                "linking_seconds": {k: round(v, 2) for k, v in timing.items()},
+            }
+        )
         if result.review_pairs:
             self._add_evidence(linker, predictions, result)
         if trained is not None:
@@ -119,13 +129,10 @@ class SplinkLinker:
             f"and p.record_id_r = w.record_id_r"
         )
         evidence = linker.misc.query_sql(sql, output_type="pandas")
-        by_pair = {
-            (int(r["record_id_l"]), int(r["record_id_r"])): r for r in evidence.to_dict("records")
-        }
+        by_pair = {(int(r["record_id_l"]), int(r["record_id_r"])): r for r in evidence.to_dict("records")}
         for pair in result.review_pairs:
             row = by_pair.get((pair["record_id_l"], pair["record_id_r"]))
             if row:
                 pair["evidence"] = {
-                    n: {"match_weight": float(row[f"mw_{n}"]), "level": int(row[f"gamma_{n}"])}
-                    for n in names
+                    n: {"match_weight": float(row[f"mw_{n}"]), "level": int(row[f"gamma_{n}"])} for n in names
                 }

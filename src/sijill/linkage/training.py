@@ -72,9 +72,7 @@ def weights_problems(settings: dict[str, Any]) -> list[str]:
 def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[str, Any]:
     """Estimate lambda, u and m; run EM from the label m and keep it only when plausible."""
     info: dict[str, Any] = {"records": len(frame), "seed": SEED}
-    linker.training.estimate_probability_two_random_records_match(
-        list(DETERMINISTIC_RULES), recall=0.8
-    )
+    linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     labels = card_label_pairs(frame)
     info["label_pairs"] = len(labels)

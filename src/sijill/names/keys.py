@@ -34,7 +34,7 @@ _ARABIC_CONSONANTS = {
     "ف": "F",
     "ق": "K",
     "ك": "K",
-    "ݣ": "G",
+    "ݣ": "K",
     "ل": "L",
     "م": "M",
     "ن": "N",
@@ -59,7 +59,7 @@ _LATIN_SINGLE = {
     "p": "B",
     "t": "T",
     "j": "J",
-    "g": "G",
+    "g": "K",
     "h": "H",
     "d": "D",
     "r": "R",
@@ -76,8 +76,12 @@ _LATIN_SINGLE = {
     "x": "KS",
 }
 _LATIN_VOWELS = "aeiouy"
+# Letters that never start a digraph and need no context: mapped in the fast path.
+_LATIN_PLAIN = {c: v for c, v in _LATIN_SINGLE.items() if c in "bfjlmnvwzx" and len(v) == 1}
 _LATIN_SUN = ("t", "th", "d", "dh", "r", "z", "s", "ch", "sh", "n", "l")
-_JOINED_ARTICLE = re.compile(r"^(?:el(?=[a-z]{3})|e(?=(tt|dd|rr|zz|ss|nn|ch)[a-z]{2}))")
+# A joined article: El before a name of 5 letters or more (Elalaoui, not Elias), or an
+# assimilated one (Errahmani, Ettazi, Echcherkaoui).
+_JOINED_ARTICLE = re.compile(r"^(?:el(?=[a-z]{5})|e(?=(tt|dd|rr|zz|ss|nn|ch)[a-z]{2}))")
 _ABD_EL_SUN = re.compile(r"^(abd|abou|bou)[ae]l(?=(?:" + "|".join(_LATIN_SUN) + r"))")
 
 
@@ -95,6 +99,8 @@ def _arabic_symbols(word: str) -> list[str]:
             prev = word[i - 1] if i else ""
             glide = nxt != "" and (nxt in "او" or (prev == "ا" and nxt in "ةى"))
             out.append("Y" if i == 0 or glide else "I")
+        elif ch == "ة" and i and word[i - 1] == "ا":
+            out.append("T")  # حياة Hayat, نجاة Najat: the ending is said t
         elif ch in "ةى" or (ch == "ا" and last):
             out.append("A")
     return out
@@ -127,12 +133,25 @@ def _arabic_words(text: str) -> list[str]:
 def _latin_symbols(word: str) -> list[str]:
     """Return the sound symbols of one normalised Latin word (article removed)."""
     out: list[str] = []
-    i = 0
-    while i < len(word):
+    i, n = 0, len(word)
+    while i < n:
+        ch = word[i]
+        if ch in _LATIN_PLAIN:
+            out.append(_LATIN_PLAIN[ch])
+            i += 1
+            continue
         pair = word[i : i + 2]
         nxt = word[i + 2 : i + 3]
         if pair == "ou":
             out.append("W" if nxt and nxt in _LATIN_VOWELS else "U")
+            i += 2
+            continue
+        if pair == "rh" and i == 0:
+            out.append("G")  # Rhizlane, Rhazi: a French rendering of غ
+            i += 2
+            continue
+        if pair == "gu" and nxt and nxt in "aeiy":
+            out.append("K")  # the u only marks a hard g (Guennouni)
             i += 2
             continue
         if pair in _LATIN_DIGRAPHS:
@@ -149,6 +168,8 @@ def _latin_single(word: str, i: int) -> list[str]:
     ch = word[i]
     nxt = word[i + 1] if i + 1 < len(word) else ""
     last = i == len(word) - 1
+    if ch == "h" and last and word.endswith("ah") and not word.endswith("lah"):
+        return []  # Fatimah, Aminah: the h only ends the a
     if ch in _LATIN_SINGLE:
         return list(_LATIN_SINGLE[ch])
     if ch == "c":
@@ -156,7 +177,10 @@ def _latin_single(word: str, i: int) -> list[str]:
     if ch == "y":
         return ["Y"] if i == 0 or (nxt and nxt in "aeiou") else ["I"]
     if ch == "i":
-        return ["I"]
+        between_vowels = 0 < i < len(word) - 1 and word[i - 1] in "aeo" and nxt in "aeo"
+        return ["Y"] if between_vowels else ["I"]
+    if ch == "a" and word[i:] == "ah" and not word.endswith("lah"):
+        return ["A"]
     if ch == "u":
         return ["U"] if word[i - 1 : i] != "o" else []
     if ch == "a" and (last or word[i:] == "ae"):
@@ -166,8 +190,11 @@ def _latin_single(word: str, i: int) -> list[str]:
 
 def _strip_latin_article(word: str) -> str:
     """Drop a joined article (Elalaoui, Errahmani) and the l of abdel before a sun letter."""
-    word = _ABD_EL_SUN.sub(r"\1", word)
-    return _JOINED_ARTICLE.sub("", word, count=1)
+    if word.startswith(("abd", "abou", "bou")):
+        word = _ABD_EL_SUN.sub(r"\1", word)
+    if word.startswith("e"):
+        word = _JOINED_ARTICLE.sub("", word, count=1)
+    return word
 
 
 def _latin_words(text: str) -> list[str]:

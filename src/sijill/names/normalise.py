@@ -9,6 +9,8 @@ _DIACRITICS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED]")
 _TATWEEL = "\u0640"
 # A word-initial hamzated alif before ل is kept (إلهام is not the article ال + هام).
 _HAMZA_BEFORE_LAM = re.compile(r"(?:(?<=\s)|^)([أإ])(?=ل)")
+# Alef maqsura ends a name with the sound a (مصطفى Mustapha, هدى Houda): read as final alef.
+_FINAL_ALEF_MAQSURA = re.compile(r"ى(?=\s|$)")
 _ARABIC_LETTER_MAP = str.maketrans(
     {
         "أ": "ا",
@@ -102,6 +104,7 @@ def normalise_arabic(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    text = _FINAL_ALEF_MAQSURA.sub("ا", text)
     text = _HAMZA_BEFORE_LAM.sub(lambda m: "\u0000" if m.group(1) == "أ" else "\u0001", text)
     text = text.translate(_ARABIC_LETTER_MAP).replace("\u0000", "أ").replace("\u0001", "إ")
     text = text.replace("ء", "")
@@ -122,6 +125,8 @@ def _split_arabic_joiners(tokens: list[str]) -> list[str]:
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -134,7 +139,7 @@ def normalise_latin(text: str) -> str:
         >>> normalise_latin("EL-ALAOUI  Mly")
         'el alaoui moulay'
     """
-    text = _strip_accents(text).lower()
+    text = _strip_accents(text.replace("ç", "s").replace("Ç", "S")).lower()
     text = re.sub(r"[’'`´‘]", "", text)
     text = re.sub(r"[^a-z]+", " ", text)
     tokens = [LATIN_TITLES.get(t, t) for t in text.split()]

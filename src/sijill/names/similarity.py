@@ -6,35 +6,49 @@ from itertools import permutations
 from rapidfuzz.distance import Indel, JaroWinkler
 
 from sijill.names.keys import loose_key, strict_key
-from sijill.names.normalise import is_arabic, normalise_latin
+from sijill.names.normalise import is_arabic, normalise_arabic, normalise_latin
 from sijill.names.spellings import SpellingDictionary
 
-_WEIGHTS = {"strict": 0.45, "loose": 0.35, "text": 0.20}
+_WEIGHTS = {"strict": 0.5, "loose": 0.25, "text": 0.25}
 _MAX_WORDS_PERMUTED = 4
+_ENDING_PENALTY = 0.8
 
 
 def _as_keyable(text: str, spellings: SpellingDictionary | None) -> str:
-    """Return the form to key: the learnt Arabic form behind a Latin spelling when known."""
+    """Return the form to compare: the learnt Arabic form behind a Latin spelling when known."""
     if spellings is not None and not is_arabic(text):
         return spellings.arabic_for(text) or text
     return text
 
 
+def _text(a: str, b: str) -> float:
+    """Compare the letters when both names are in one script, else the strict keys."""
+    if is_arabic(a) and is_arabic(b):
+        return Indel.normalized_similarity(normalise_arabic(a), normalise_arabic(b))
+    if not is_arabic(a) and not is_arabic(b):
+        return JaroWinkler.similarity(normalise_latin(a), normalise_latin(b))
+    return Indel.normalized_similarity(strict_key(a), strict_key(b))
+
+
 def _score_forms(a: str, b: str) -> float:
-    """Score two single-order forms by their keys and, both Latin, by their letters."""
+    """Score two single-order forms by their keys and their letters."""
     if b < a:
         a, b = b, a
-    ka, kb = strict_key(a), strict_key(b)
     la, lb = loose_key(a), loose_key(b)
     if not la or not lb:
         return 0.0
-    strict = Indel.normalized_similarity(ka, kb)
-    loose = JaroWinkler.similarity(la, lb)
-    if is_arabic(a) or is_arabic(b):
-        text = strict
-    else:
-        text = JaroWinkler.similarity(normalise_latin(a), normalise_latin(b))
-    return _WEIGHTS["strict"] * strict + _WEIGHTS["loose"] * loose + _WEIGHTS["text"] * text
+    sa, sb = strict_key(a), strict_key(b)
+    strict = Indel.normalized_similarity(sa, sb)
+    loose = Indel.normalized_similarity(la, lb)
+    score = _WEIGHTS["strict"] * strict + _WEIGHTS["loose"] * loose + _WEIGHTS["text"] * _text(a, b)
+    return score * _ENDING_PENALTY if _differ_by_ending(sa, sb) else score
+
+
+def _differ_by_ending(a: str, b: str) -> bool:
+    """Return True when one key is the other plus a final vowel: the feminine or nisba ending
+    (Karim / Karima, Mansour / Mansouri), which makes another name."""
+    short, long = sorted((a, b), key=len)
+    return len(long) == len(short) + 1 and long.startswith(short) and long[-1] in "AI"
 
 
 def _orders(text: str) -> list[str]:

@@ -11,16 +11,17 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+import pandas as pd
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
+from sijill.db.bulk import bulk_insert, next_ids
 from sijill.linkage.result import LinkResult
-from sijill.register.golden import refresh_golden
+from sijill.register.golden import GOLDEN_FIELDS, golden_of
 from sijill.register.models import (
-    PERSON_ACTIVE,
     PERSON_MERGED,
     UIN_ACTIVE,
     UIN_ALIAS,
@@ -34,6 +35,7 @@ from sijill.uin.service import issue_uins
 
 logger = logging.getLogger(__name__)
 _CHUNK = 5000
+_EMPTY_PERSON: dict[str, Any] = {c.name: None for c in Person.__table__.columns if c.name != "id"}
 
 
 @dataclass
@@ -58,10 +60,11 @@ def _current_links(session: Session) -> dict[int, int]:
 
 
 def _history(session: Session, build_id: int | None, events: list[dict[str, Any]]) -> None:
-    for i in range(0, len(events), _CHUNK):
-        session.execute(
-            insert(HistoryEvent), [{"build_id": build_id, **e} for e in events[i : i + _CHUNK]]
-        )
+    now = utcnow()
+    rows = [{"build_id": build_id, "at": now, **e} for e in events]
+    bulk_insert(
+        session, HistoryEvent.__table__, rows, ["at", "build_id", "entity", "entity_id", "action", "detail"]
+    )
 
 
 def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, int]:
@@ -75,8 +78,7 @@ def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, 
                 held[person][cluster] += 1
                 first[(person, cluster)] = min(first.get((person, cluster), rid), rid)
     return {
-        person: min(counts, key=lambda c: (-counts[c], first[(person, c)]))
-        for person, counts in held.items()
+        person: min(counts, key=lambda c: (-counts[c], first[(person, c)])) for person, counts in held.items()
     }
 
 
@@ -109,42 +111,51 @@ def _plan(members: dict[int, list[int]], links: dict[int, int]) -> _Plan:
     return plan
 
 
-def _create_persons(session: Session, count: int, build_id: int | None) -> list[tuple[int, str]]:
-    """Insert `count` new persons with fresh UINs; return their (id, UIN)."""
-    if not count:
+def _create_persons(
+    session: Session, goldens: list[dict[str, Any]], build_id: int | None
+) -> list[tuple[int, str]]:
+    """Insert new persons, with their golden attributes and fresh UINs; return (id, UIN)."""
+    if not goldens:
         return []
-    uins = issue_uins(session=session, count=count)
-    created: list[tuple[int, str]] = []
+    uins = issue_uins(session=session, count=len(goldens))
+    ids = next_ids(session, Person.__table__, len(goldens))
     now = utcnow()
-    for i in range(0, count, _CHUNK):
-        chunk = uins[i : i + _CHUNK]
-        rows = session.execute(
-            insert(Person).returning(Person.id, Person.uin, sort_by_parameter_order=True),
-            [
-                {
-                    "uin": u,
-                    "status": PERSON_ACTIVE,
-                    "provenance": {},
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for u in chunk
-            ],
-        ).all()
-        created.extend((int(r[0]), str(r[1])) for r in rows)
-        session.execute(
-            insert(Uin),
-            [{"uin": u, "person_id": p, "status": UIN_ACTIVE, "issued_at": now} for p, u in rows],
-        )
+    rows = [
+        {**_EMPTY_PERSON, **g, "id": i, "uin": u, "created_at": now, "updated_at": now}
+        for g, i, u in zip(goldens, ids, uins, strict=True)
+    ]
+    bulk_insert(session, Person.__table__, rows, ["id", *_EMPTY_PERSON])
+    bulk_insert(
+        session,
+        Uin.__table__,
+        [
+            {"uin": u, "person_id": i, "status": UIN_ACTIVE, "alias_of": None, "issued_at": now}
+            for i, u in zip(ids, uins, strict=True)
+        ],
+    )
     _history(
         session,
         build_id,
         [
-            {"entity": "person", "entity_id": str(p), "action": "created", "detail": {"uin": u}}
-            for p, u in created
+            {"entity": "person", "entity_id": str(i), "action": "created", "detail": {"uin": u}}
+            for i, u in zip(ids, uins, strict=True)
         ],
     )
-    return created
+    return list(zip(ids, uins, strict=True))
+
+
+def _update_goldens(session: Session, goldens: dict[int, dict[str, Any]]) -> None:
+    """Write the recomputed golden attributes of existing persons."""
+    table = cast(Table, Person.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("pid"))
+        .values({c: bindparam(c) for c in (*GOLDEN_FIELDS, "provenance", "status", "updated_at")})
+    )
+    now = utcnow()
+    rows = [{"pid": pid, **g, "updated_at": now} for pid, g in goldens.items()]
+    for i in range(0, len(rows), _CHUNK):
+        session.execute(stmt, rows[i : i + _CHUNK])
 
 
 def _merge(session: Session, survivor: int, absorbed: list[int], build_id: int | None) -> None:
@@ -203,15 +214,12 @@ def _write_links(
             )
         elif links[rid] != person:
             moved.append((rid, links[rid], person, method))
-    for i in range(0, len(new_rows), _CHUNK):
-        session.execute(insert(Link), new_rows[i : i + _CHUNK])
+    bulk_insert(session, Link.__table__, new_rows)
     for rid, _old, person, method in moved:
         session.execute(
             update(Link)
             .where(Link.source_record_id == rid)
-            .values(
-                person_id=person, method=method, score=result.score_of.get(rid), build_id=build_id
-            )
+            .values(person_id=person, method=method, score=result.score_of.get(rid), build_id=build_id)
         )
     _history(
         session,
@@ -236,7 +244,17 @@ def _members(cluster_of: dict[int, int]) -> dict[int, list[int]]:
     return members
 
 
-def assign_persons(*, session: Session, result: LinkResult, build_id: int | None) -> AssignOutcome:
+def _record_tuples(records: pd.DataFrame) -> dict[int, Any]:
+    """Return each record as a light tuple with the attributes golden values are taken from."""
+    columns = ["record_id", "source", "source_id", *GOLDEN_FIELDS]
+    frame = records[columns].rename(columns={"record_id": "id"})
+    frame = frame.astype(object).where(frame.notna(), None)
+    return {int(r.id): r for r in frame.itertuples(index=False, name="Record")}
+
+
+def assign_persons(
+    *, session: Session, result: LinkResult, build_id: int | None, records: pd.DataFrame
+) -> AssignOutcome:
     """Turn clusters into persons with stable UINs; write links, merges, splits, history."""
     outcome = AssignOutcome()
     links = _current_links(session)
@@ -245,7 +263,9 @@ def assign_persons(*, session: Session, result: LinkResult, build_id: int | None
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
-    created = _create_persons(session, len(plan.new_clusters), build_id)
+    by_id = _record_tuples(records)
+    goldens = [golden_of([by_id[r] for r in members[c]]) for c in plan.new_clusters]
+    created = _create_persons(session, goldens, build_id)
     outcome.persons_created = len(created)
     cluster_person = dict(plan.cluster_person)
     cluster_person.update({c: p for c, (p, _) in zip(plan.new_clusters, created, strict=True)})
@@ -261,8 +281,17 @@ def assign_persons(*, session: Session, result: LinkResult, build_id: int | None
         )
     wanted = {rid: cluster_person[c] for c, rids in members.items() for rid in rids}
     _write_links(session, result, wanted, links, build_id, outcome)
-    touched = _touched_persons(wanted, links)
-    refresh_golden(session=session, person_ids=touched)
+    new_persons = {p for p, _ in created}
+    touched = [p for p in _touched_persons(wanted, links) if p not in new_persons]
+    person_cluster = {p: c for c, p in cluster_person.items()}
+    _update_goldens(
+        session,
+        {
+            p: golden_of([by_id[r] for r in members[person_cluster[p]]])
+            for p in touched
+            if p in person_cluster
+        },
+    )
     logger.info(
         "assignment: %d persons created, %d merged, %d split",
         outcome.persons_created,

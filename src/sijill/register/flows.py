@@ -1,6 +1,7 @@
 """`sijill build`: ingest a sources directory, link, assign UINs, in one transaction."""
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -51,6 +52,20 @@ class BuildSummary:
             "persons_total": self.persons_total,
             "linkage": self.linkage,
         }
+
+
+@dataclass
+class _StageClock:
+    """Time the stages of a build, logged (no personal data) and kept in its summary."""
+
+    laps: dict[str, float] = field(default_factory=dict)
+    last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self.last, 2)
+        self.last = now
+        logger.info("stage %s: %.1f s", stage, self.laps[stage])
 
 
 def _persons_total(session: Session) -> int:
@@ -108,8 +123,10 @@ def link_and_assign(
 ) -> tuple[AssignOutcome, dict[str, Any]]:
     """Relearn spellings, link every accepted record and assign persons and UINs."""
     progress = progress or BuildProgress()
+    clock = _StageClock()
     progress.on_stage("learning spellings")
     spellings = learn_spellings(session=session)
+    clock.lap("learning spellings")
     progress.on_stage("linking")
     records = load_records(session=session)
     must_link, cannot_link = reviewer_constraints(session=session)
@@ -125,11 +142,12 @@ def link_and_assign(
         result.figures["model_version"] = f"{model.version} (trained now)"
     elif saved is not None and trainable:
         result.figures["model_version"] = f"{saved.version} (reused)"
+    clock.lap("linking")
     progress.on_stage("assigning UINs")
-    outcome = assign_persons(session=session, result=result, build_id=build_id)
+    outcome = assign_persons(session=session, result=result, build_id=build_id, records=records)
     if result.review_pairs:
-        result.figures["review_queued"] = queue_for_review(
-            session=session, pairs=result.review_pairs
-        )
+        result.figures["review_queued"] = queue_for_review(session=session, pairs=result.review_pairs)
+    clock.lap("assigning UINs")
     result.figures["spellings_learnt"] = len(spellings)
+    result.figures["seconds"] = clock.laps
     return outcome, result.figures

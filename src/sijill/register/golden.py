@@ -22,27 +22,34 @@ TRUST: dict[str, tuple[str, ...]] = {
     "death_date": ("civil",),
 }
 _CHUNK = 2000
-_FIELDS = ["family_ar", "given_ar", "family_lat", "given_lat", "sex", "birth_date", "death_date"]
+GOLDEN_FIELDS = _FIELDS = [
+    "family_ar",
+    "given_ar",
+    "family_lat",
+    "given_lat",
+    "sex",
+    "birth_date",
+    "death_date",
+]
 
 
-def _rank(source: str, attribute: str) -> int:
-    order = TRUST[attribute]
-    return order.index(source) if source in order else len(order)
+_RANK = {attr: {src: i for i, src in enumerate(order)} for attr, order in TRUST.items()}
 
 
 def _best(records: list[Any], attribute: str) -> tuple[Any, dict[str, str] | None]:
     """Return the value of the most trusted record holding it (full dates before years)."""
-    candidates = [r for r in records if getattr(r, attribute)]
-    if attribute == "death_date":
-        candidates = [r for r in candidates if r.source in TRUST["death_date"]]
-    if not candidates:
+    rank = _RANK[attribute]
+    best: Any = None
+    best_key: tuple[int, int, int] | None = None
+    for r in records:
+        value = getattr(r, attribute)
+        if not value or (attribute == "death_date" and r.source not in rank):
+            continue
+        key = (int(attribute == "birth_date" and len(value) < 10), rank.get(r.source, 9), r.id)
+        if best_key is None or key < best_key:
+            best, best_key = r, key
+    if best is None:
         return None, None
-
-    def order(r: Any) -> tuple[int, int, int]:
-        partial = attribute == "birth_date" and len(r.birth_date) < 10
-        return (int(partial), _rank(r.source, attribute), r.id)
-
-    best = min(candidates, key=order)
     return getattr(best, attribute), {"source": best.source, "source_id": best.source_id}
 
 

@@ -56,9 +56,7 @@ def _checksum_and_check_utf8(path: Path) -> tuple[str, int]:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise BadExtract(
-                f"{path.name}: not UTF-8 text (truncated character at the end)"
-            ) from exc
+            raise BadExtract(f"{path.name}: not UTF-8 text (truncated character at the end)") from exc
     return digest.hexdigest(), lines
 
 

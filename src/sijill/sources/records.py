@@ -63,9 +63,7 @@ def _place(row: dict[str, str], column: str | None, flags: list[str]) -> str | N
     return normalise_latin(value) if not is_arabic(value) else normalise_arabic(value)
 
 
-def _death(
-    row: dict[str, str], fmt: ExtractFormat, birth: str, today: date, flags: list[str]
-) -> str | None:
+def _death(row: dict[str, str], fmt: ExtractFormat, birth: str, today: date, flags: list[str]) -> str | None:
     value = (row.get(fmt.death_column) or "").strip() if fmt.death_column else ""
     if not value:
         return None

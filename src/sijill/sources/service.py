@@ -7,10 +7,11 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
+from sijill.db.bulk import bulk_insert
 from sijill.register.models import HistoryEvent
 from sijill.sources.models import (
     ACCEPTED,
@@ -23,6 +24,8 @@ from sijill.sources.reader import ExtractFile, RawRow, read_rows
 from sijill.sources.records import parse_row, row_hash
 
 logger = logging.getLogger(__name__)
+_TABLE = SourceRecord.__table__
+_EMPTY_RECORD: dict[str, Any] = {c.name: None for c in SourceRecord.__table__.columns if c.name != "id"}
 DUPLICATE_IN_EXTRACT = "duplicate source id within the extract, with different content"
 
 
@@ -50,8 +53,8 @@ def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield chunk
 
 
-def _known(session: Session, source: str, ids: set[str], hashes: set[str]) -> list[Any]:
-    """Return (id, source_id, row_hash, batch_id, status) of records already held."""
+def _known(session: Session, source: str, ids: set[str]) -> list[Any]:
+    """Return (id, source_id, row_hash, batch_id, status) of current records with these ids."""
     stmt = select(
         SourceRecord.id,
         SourceRecord.source_id,
@@ -60,13 +63,18 @@ def _known(session: Session, source: str, ids: set[str], hashes: set[str]) -> li
         SourceRecord.status,
     ).where(
         SourceRecord.source == source,
+        SourceRecord.source_id.in_(ids),
         SourceRecord.status != SUPERSEDED,
-        or_(
-            SourceRecord.source_id.in_(ids),
-            SourceRecord.source_id.is_(None) & SourceRecord.row_hash.in_(hashes),
-        ),
     )
     return list(session.execute(stmt))
+
+
+def _idless_hashes(session: Session, source: str) -> set[str]:
+    """Return the hashes of the rows of this source held without a source id (few)."""
+    stmt = select(SourceRecord.row_hash).where(
+        SourceRecord.source == source, SourceRecord.source_id.is_(None)
+    )
+    return set(session.scalars(stmt))
 
 
 @dataclass
@@ -79,43 +87,43 @@ class _ChunkIngester:
     today: date
     outcome: IngestOutcome
     build_id: int | None
+    seen_hashes: set[str] = field(default_factory=set)
 
     def ingest(self, chunk: list[RawRow]) -> None:
         parsed = [
             (
                 raw,
-                parse_row(raw.values, self.extract.format, today=self.today)
-                if raw.problem is None
-                else None,
+                parse_row(raw.values, self.extract.format, today=self.today) if raw.problem is None else None,
             )
             for raw in chunk
         ]
-        hashes = {row_hash(raw.values) for raw in chunk}
+        digests = [row_hash(raw.values) for raw in chunk]
         ids = {p.values["source_id"] for _, p in parsed if p and p.values.get("source_id")}
-        known = _known(self.session, self.extract.format.source, ids, hashes)
-        by_id = {k.source_id: k for k in known if k.source_id is not None}
-        seen_hashes = {k.row_hash for k in known if k.source_id is None}
+        known = _known(self.session, self.extract.format.source, ids) if ids else []
+        by_id = {k.source_id: k for k in known}
+        seen_hashes = self.seen_hashes
         inserts: list[dict[str, Any]] = []
         superseded: list[int] = []
-        for raw, p in parsed:
-            record = self._classify(raw, p, by_id, seen_hashes, superseded)
+        for (raw, p), digest in zip(parsed, digests, strict=True):
+            record = self._classify(raw, p, digest, by_id, seen_hashes, superseded)
             if record is not None:
                 inserts.append(record)
         if superseded:
             self._supersede(superseded)
         if inserts:
-            self.session.execute(insert(SourceRecord), inserts)
+            # Core executemany with one key set: one batched statement, not one per row.
+            bulk_insert(self.session, _TABLE, [{**_EMPTY_RECORD, **r} for r in inserts], list(_EMPTY_RECORD))
 
     def _classify(
         self,
         raw: RawRow,
         parsed: Any,
+        digest: str,
         by_id: dict[str, Any],
         seen_hashes: set[str],
         superseded: list[int],
     ) -> dict[str, Any] | None:
         self.outcome.read += 1
-        digest = row_hash(raw.values)
         base = {
             "batch_id": self.batch.id,
             "source": self.extract.format.source,
@@ -218,7 +226,15 @@ def ingest_extract(
     )
     session.add(batch)
     session.flush()
-    ingester = _ChunkIngester(session, extract, batch, today or date.today(), outcome, build_id)
+    ingester = _ChunkIngester(
+        session,
+        extract,
+        batch,
+        today or date.today(),
+        outcome,
+        build_id,
+        _idless_hashes(session, extract.format.source),
+    )
     for chunk in _chunks(read_rows(extract), chunk_size):
         ingester.ingest(chunk)
         if on_rows:

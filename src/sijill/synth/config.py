@@ -42,9 +42,7 @@ def _default_registries() -> dict[str, RegistryConfig]:
     return {
         "civil": RegistryConfig(
             Coverage(rate=0.96, rural_rate=0.9, deceased_kept=1.0),
-            Noise(
-                latin_missing=0.6, typo=0.01, year_only_old=0.25, duplicate=0.003, unreadable=0.001
-            ),
+            Noise(latin_missing=0.6, typo=0.01, year_only_old=0.25, duplicate=0.003, unreadable=0.001),
         ),
         "cnie": RegistryConfig(
             Coverage(rate=0.92, rural_rate=0.85, deceased_kept=0.3),

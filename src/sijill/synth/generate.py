@@ -42,9 +42,7 @@ class SynthResult:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _write_source(
-    path: Path, columns: list[str], records: Iterable[Record], truth: Any
-) -> int:
+def _write_source(path: Path, columns: list[str], records: Iterable[Record], truth: Any) -> int:
     count = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)

@@ -86,9 +86,7 @@ def survey(rng: random.Random, hh: Household) -> Survey:
         "spend_water_electricity": str(
             max(
                 0,
-                round(
-                    150 + 110 * w + rng.gauss(0, 40) if urban else 60 + 50 * w + rng.gauss(0, 25)
-                ),
+                round(150 + 110 * w + rng.gauss(0, 40) if urban else 60 + 50 * w + rng.gauss(0, 25)),
             )
         ),
         "spend_telephone": str(max(0, round(60 + 70 * w + rng.gauss(0, 30)))),

@@ -73,9 +73,7 @@ def mistype_card(rng: random.Random, card: str) -> str:
     return "".join(chars)
 
 
-def written_date(
-    rng: random.Random, born: date, *, fmt: str, year_only: bool, day_month_swap: float
-) -> str:
+def written_date(rng: random.Random, born: date, *, fmt: str, year_only: bool, day_month_swap: float) -> str:
     """Write a birth date as a registry does: ISO or DD/MM/YYYY, year only, day/month swapped."""
     if year_only:
         return str(born.year)

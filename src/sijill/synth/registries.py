@@ -270,9 +270,7 @@ class ExtractWriter:
         cfg = self.config.registries["cnie"]
         all_communes = communes()
         for p in self.pop.persons:
-            if not p.cnie or (
-                p.death is not None and self.rng.random() >= cfg.coverage.deceased_kept
-            ):
+            if not p.cnie or (p.death is not None and self.rng.random() >= cfg.coverage.deceased_kept):
                 continue
             home = self.pop.households[p.household_id].commune
             birthplace = all_communes.get(p.birth_commune)

@@ -9,13 +9,16 @@ UIN_LENGTH = 10
 MAX_RUN = 2  # at most two ascending, descending or identical digits in a row
 
 
+_FORBIDDEN_RUNS = frozenset(
+    [str(d) * 3 for d in range(10)]
+    + ["".join(str(d + k) for k in range(3)) for d in range(8)]
+    + ["".join(str(d - k) for k in range(3)) for d in range(2, 10)]
+)
+
+
 def _has_forbidden_run(number: str) -> bool:
     """Return True for three or more identical, ascending or descending digits in a row."""
-    for i in range(len(number) - MAX_RUN):
-        a, b, c = (int(x) for x in number[i : i + 3])
-        if a == b == c or (b - a == c - b and abs(b - a) == 1):
-            return True
-    return False
+    return any(number[i : i + 3] in _FORBIDDEN_RUNS for i in range(len(number) - MAX_RUN))
 
 
 def uin_problem(number: str) -> str | None:

@@ -78,9 +78,7 @@ def upgrade() -> None:
         ),
         sa.Column("uin", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column(
-            "merged_into", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
+        sa.Column("merged_into", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("family_ar", sa.String(length=128), nullable=True),
         sa.Column("given_ar", sa.String(length=128), nullable=True),
         sa.Column("family_lat", sa.String(length=128), nullable=True),
@@ -95,9 +93,7 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["merged_into"], ["person.id"], name=op.f("fk_person_merged_into_person")
-        ),
+        sa.ForeignKeyConstraint(["merged_into"], ["person.id"], name=op.f("fk_person_merged_into_person")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person")),
         sa.UniqueConstraint("uin", name=op.f("uq_person_uin")),
     )
@@ -146,9 +142,7 @@ def upgrade() -> None:
         sa.Column("rows_accepted", sa.Integer(), nullable=False),
         sa.Column("rows_quarantined", sa.Integer(), nullable=False),
         sa.Column("rows_unchanged", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["build_id"], ["build.id"], name=op.f("fk_ingest_batch_build_id_build")
-        ),
+        sa.ForeignKeyConstraint(["build_id"], ["build.id"], name=op.f("fk_ingest_batch_build_id_build")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_batch")),
     )
     with op.batch_alter_table("ingest_batch", schema=None) as batch_op:
@@ -223,20 +217,14 @@ def upgrade() -> None:
 
     op.create_table(
         "link",
-        sa.Column(
-            "source_record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("source_record_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("method", sa.String(length=24), nullable=False),
         sa.Column("score", sa.Double(), nullable=True),
         sa.Column("build_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["build_id"], ["build.id"], name=op.f("fk_link_build_id_build")),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_link_person_id_person")
-        ),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"], name=op.f("fk_link_person_id_person")),
         sa.ForeignKeyConstraint(
             ["source_record_id"],
             ["source_record.id"],
@@ -255,12 +243,8 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column(
-            "record_id_l", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
-        sa.Column(
-            "record_id_r", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
-        ),
+        sa.Column("record_id_l", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("record_id_r", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("match_weight", sa.Double(), nullable=False),
         sa.Column(
             "evidence",

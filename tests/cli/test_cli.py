@@ -55,6 +55,19 @@ def test_build_export_and_evaluate_on_a_sources_directory(
     assert figures["overall"]["precision"] >= 0.99
     shown = sijill("model", "show", "--db", db_url)
     assert shown.returncode == 0 and "strict keys equal" in shown.stdout
+    linked = [r for r in rows if r["uin"]]
+    first = linked[0]
+    second = next(r for r in linked[1:] if r["uin"] == first["uin"])
+    explained = sijill(
+        "linkage",
+        "explain",
+        f"{first['source']}:{first['source_id']}",
+        f"{second['source']}:{second['source_id']}",
+        "--db",
+        db_url,
+    )
+    assert explained.returncode == 0, explained.stderr
+    assert "prior" in explained.stdout and "birth_date" in explained.stdout
     assert sijill("quarantine", "--db", db_url).returncode == 0
 
 

@@ -159,3 +159,21 @@ def test_the_same_seed_gives_the_same_files(tmp_path: Path) -> None:
     generate(tmp_path / "b", persons=300, seed=9)
     for name in ("civil.csv", "truth.csv", "households.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_each_registry_is_tunable_from_a_config(tmp_path: Path) -> None:
+    from sijill.synth.config import config_from_dict
+
+    noisy = config_from_dict(
+        {
+            "registries": {
+                "cnss": {"noise": {"cnie_missing": 1.0}},
+                "massar": {"coverage": {"rate": 0.0, "rural_rate": 0.0}},
+            }
+        }
+    )
+    generate(tmp_path, persons=2000, seed=4, config=noisy)
+    assert all(not r["cnie"] for r in _rows(tmp_path / "cnss.csv"))
+    assert _rows(tmp_path / "massar.csv") == []
+    with pytest.raises(ValueError, match="unknown registry"):
+        config_from_dict({"registries": {"dgsn": {}}})

@@ -10,7 +10,7 @@ from sijill.cli.build import DbOption
 from sijill.cli.console import console, engine_for
 from sijill.db.engine import migrate, session_scope
 from sijill.errors import LinkageError
-from sijill.linkage.explain import model_table, prior_weight, waterfall
+from sijill.linkage.explain import level_label, model_table, prior_weight, waterfall
 from sijill.linkage.pairs import record_id_of, score_stored_pair
 from sijill.linkage.review import decide_review, pending_reviews
 from sijill.linkage.service import latest_model
@@ -74,7 +74,7 @@ def explain(
     for col in ("step", "level", "weight", "running total"):
         table.add_column(col, justify="left" if col in ("step", "level") else "right")
     for step, weight, total in waterfall(row, names):
-        level = "" if step == "prior" else str(row.get(f"gamma_{step}"))
+        level = "" if step == "prior" else level_label(row["_settings"], step, int(row[f"gamma_{step}"]))
         table.add_row(step, level, f"{weight:+.2f}", f"{total:+.2f}")
     console.print(table)
 

@@ -1,5 +1,6 @@
 """`sijill synth`: write a synthetic population's extracts and truth."""
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +9,7 @@ from rich.progress import Progress
 
 from sijill.cli.console import console
 from sijill.synth import generate
+from sijill.synth.config import config_from_dict
 
 STEPS = ["population", "civil", "cnie", "massar", "cnss", "ramed", "households"]
 
@@ -16,14 +18,22 @@ def synth(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the extracts into")],
     persons: Annotated[int, typer.Option(min=1, help="Number of persons")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed")] = 1,
+    config: Annotated[
+        Path | None, typer.Option(help="JSON file of coverage and noise overrides per registry")
+    ] = None,
 ) -> None:
     """Generate a synthetic Moroccan population: five extracts, truth.csv, households.csv."""
+    try:
+        settings = config_from_dict(json.loads(config.read_text(encoding="utf-8"))) if config else None
+    except (OSError, ValueError, TypeError) as exc:
+        raise typer.BadParameter(f"{config}: {exc}", param_hint="--config") from exc
     with Progress(console=console) as bar:
         task = bar.add_task("generating", total=len(STEPS))
         result = generate(
             out_dir,
             persons=persons,
             seed=seed,
+            config=settings,
             on_progress=lambda step: bar.update(task, advance=1, description=step),
         )
     rows = ", ".join(f"{k} {v:,}" for k, v in result.rows.items())

@@ -45,3 +45,15 @@ def waterfall(row: dict[str, Any], comparisons: list[str]) -> list[tuple[str, fl
         total += weight
         steps.append((name, weight, total))
     return steps
+
+
+def level_label(settings: dict[str, Any], comparison: str, gamma: int) -> str:
+    """Return the label of the level a comparison vector value (gamma) stands for."""
+    if gamma < 0:
+        return "null (a value is missing)"
+    for c in settings["comparisons"]:
+        if c["output_column_name"] == comparison:
+            levels = [lv for lv in c["comparison_levels"] if not lv.get("is_null_level")]
+            level = levels[len(levels) - 1 - gamma]
+            return str(level.get("label_for_charts") or level.get("sql_condition"))
+    return str(gamma)

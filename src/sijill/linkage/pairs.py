@@ -44,7 +44,7 @@ def score_stored_pair(*, session: Session, left: int, right: int) -> dict[str, A
     scored: pd.DataFrame = linker.inference.score_pair(
         _plain(rows[left]), _plain(rows[right])
     ).as_pandas_dataframe()
-    return dict(scored.iloc[0].to_dict())
+    return {**scored.iloc[0].to_dict(), "_settings": model.settings}
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

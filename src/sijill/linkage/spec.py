@@ -173,6 +173,20 @@ def _father() -> ComparisonSpec:
     )
 
 
+def _household() -> ComparisonSpec:
+    both_household = "household_ref_l IS NOT NULL AND household_ref_r IS NOT NULL"
+    both_guardian = "guardian_cnie_l IS NOT NULL AND guardian_cnie_r IS NOT NULL"
+    return ComparisonSpec(
+        "household",
+        "household evidence: the same RAMED household, or the same guardian's card (MASSAR)",
+        (
+            Level("null", f"NOT (({both_household}) OR ({both_guardian}))", null=True),
+            Level("same RAMED household", "household_ref_l = household_ref_r", m_prior=0.6, u_prior=0.001),
+            Level("same guardian card", "guardian_cnie_l = guardian_cnie_r", m_prior=0.6, u_prior=0.001),
+        ),
+    )
+
+
 COMPARISONS: tuple[ComparisonSpec, ...] = (
     _name("family", "given"),
     _name("given", "family"),
@@ -181,6 +195,7 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     _cnie(),
     _exact("birth_place", "place or commune of birth", "birth_place", tf=True, m=0.85, u=0.02),
     _father(),
+    _household(),
 )
 
 BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
@@ -225,7 +240,7 @@ class LinkageSpec:
             blocking_rules_to_generate_predictions=rules,
             retain_intermediate_calculation_columns=True,
             retain_matching_columns=True,
-            additional_columns_to_retain=["source", "household_ref", "guardian_cnie"],
+            additional_columns_to_retain=["source"],
             max_iterations=20,
             em_convergence=0.001,
         )

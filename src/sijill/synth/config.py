@@ -1,6 +1,7 @@
 """Coverage and noise of each synthetic registry, tunable one by one."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,28 @@ class SynthConfig:
     ramed_poor_share: float = 0.30
     two_ramed_households: float = 0.01
     reference_date: str = "2026-01-01"
+
+
+def config_from_dict(data: dict[str, Any]) -> SynthConfig:
+    """Return the default configuration with the overrides of a JSON-like dict.
+
+    Example:
+        >>> cfg = config_from_dict({"twin_rate": 0.02, "registries": {"cnss": {"noise": {"typo": 0.1}}}})
+        >>> cfg.registries["cnss"].noise.typo, cfg.twin_rate
+        (0.1, 0.02)
+    """
+    base = SynthConfig()
+    registries = dict(base.registries)
+    for name, override in (data.get("registries") or {}).items():
+        if name not in registries:
+            raise ValueError(f"unknown registry {name!r}: use one of {', '.join(registries)}")
+        current = registries[name]
+        unknown = set(override) - {"coverage", "noise"}
+        if unknown:
+            raise ValueError(f"registries.{name}: unknown keys {sorted(unknown)}; use coverage, noise")
+        registries[name] = RegistryConfig(
+            coverage=replace(current.coverage, **override.get("coverage", {})),
+            noise=replace(current.noise, **override.get("noise", {})),
+        )
+    top = {k: v for k, v in data.items() if k != "registries"}
+    return replace(base, registries=registries, **top)

@@ -47,8 +47,8 @@ def raw_records(sources: Path) -> pd.DataFrame:
                     {
                         "source": source,
                         "source_id": next(iter(row.values())),
-                        "surname": row[fam] or row[fam_ar] or None,
-                        "first_name": row[giv] or row[giv_ar] or None,
+                        "surname": (row[fam] or row[fam_ar]).strip().lower() or None,
+                        "first_name": (row[giv] or row[giv_ar]).strip().lower() or None,
                         "dob": born.iso() if born and born.precision == "day" else None,
                         "sex": row["sexe"] or None,
                     }

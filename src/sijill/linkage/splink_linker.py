@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from splink import Linker
 
-from sijill.linkage.clusters import PAIR_COLUMNS, cluster_pairs
+from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs
 from sijill.linkage.features import linkage_frame
 from sijill.linkage.result import LinkResult
 from sijill.linkage.spec import LinkageSpec
@@ -51,6 +51,26 @@ def spark_api() -> Any:
     return SparkAPI(spark_session=spark)
 
 
+INTEGER_COLUMNS = ("record_id", "birth_year", "birth_month", "birth_day")
+
+
+def typed_input(frame: pd.DataFrame, api: Any) -> Any:
+    """Give the backend explicit column types, so that a column empty in this data is still
+    text (or integer) and not of DuckDB's or Spark's NULL type."""
+    if hasattr(api, "spark"):
+        from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+        schema = StructType(
+            [
+                StructField(c, LongType() if c in INTEGER_COLUMNS else StringType(), True)
+                for c in frame.columns
+            ]
+        )
+        rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+        return api.spark.createDataFrame(list(rows), schema=schema)
+    return frame.astype({c: "string" for c in frame.columns if c not in INTEGER_COLUMNS})
+
+
 @dataclass
 class SplinkLinker:
     """Link with a Fellegi-Sunter model on Splink (DuckDB, or Spark for large countries)."""
@@ -70,7 +90,7 @@ class SplinkLinker:
 
     def _linker(self, frame: pd.DataFrame, settings: Any) -> tuple[Linker, Any]:
         api = self._api()
-        table = api.register(frame)
+        table = api.register(typed_input(frame, api))
         return Linker(table, settings, log_level=logging.ERROR), api
 
     def link(
@@ -97,8 +117,8 @@ class SplinkLinker:
             settings = self.model
         linker, _ = self._linker(frame, settings)
         predictions = linker.inference.predict()
-        cols = ", ".join(PAIR_COLUMNS)
-        pairs = linker.misc.query_sql(f"select {cols} from {predictions.physical_name}", output_type="pandas")
+        sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)
+        pairs = linker.misc.query_sql(sql, output_type="pandas")
         timing["prediction"] = time.perf_counter() - start - sum(timing.values())
         result = cluster_pairs(
             frame, pairs, self.spec.thresholds, must_link=must_link, cannot_link=cannot_link

@@ -5,11 +5,12 @@ from typing import Any
 
 import pandas as pd
 from splink import Linker, block_on
+from splink.internals.exceptions import EMTrainingException
 
 from sijill.linkage.spec import DETERMINISTIC_RULES, EM_BLOCKS
 
 logger = logging.getLogger(__name__)
-U_SAMPLE_PAIRS = 2_000_000
+U_SAMPLE_PAIRS = 1_000_000
 EM_MAX_PAIRS = 1_000_000
 SEED = 42
 MIN_LABEL_PAIRS = 50
@@ -85,13 +86,23 @@ def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[s
     seeded = linker.misc.save_model_to_json()
     info["em"] = "not run"
     if run_em:
+        info["em_blocks"] = {}
         for cols in EM_BLOCKS:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols),
-                fix_u_probabilities=True,
-                max_pairs=EM_MAX_PAIRS,
-                record_sample_proportion=1.0,
-            )
+            name = " & ".join(cols)
+            if not frame.dropna(subset=list(cols)).duplicated(subset=list(cols)).any():
+                info["em_blocks"][name] = "skipped: no pair of records agrees on these columns"
+                continue
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*cols),
+                    fix_u_probabilities=True,
+                    max_pairs=EM_MAX_PAIRS,
+                    record_sample_proportion=1.0,
+                )
+            except EMTrainingException as exc:  # the session may leave the settings half-trained
+                info["em"] = f"failed on {name}: {str(exc).splitlines()[0][:120]}"
+                return {"settings": floor_m(seeded), "training": info}
+            info["em_blocks"][name] = "ran"
         trained = linker.misc.save_model_to_json()
         problems = weights_problems(trained)
         info["em"] = "kept" if not problems else "rejected"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from sijill.db.engine import session_scope
+from sijill.db.engine import create_engine_for, migrate, session_scope
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import open_extract
 from sijill.sources.service import DUPLICATE_IN_EXTRACT, ingest_extract
@@ -133,3 +133,4 @@ def test_an_interrupted_ingest_leaves_the_register_as_it_was(
     assert _count(engine) == 0
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(IngestBatch)) == 0
+

@@ -60,3 +60,11 @@ def test_check_uin_names_the_problem() -> None:
 def test_valid_uins_are_exactly_the_rule_abiding_check_digited_numbers(body: int) -> None:
     uin = _with_check(str(body))
     assert is_valid_uin(uin) == (not _has_forbidden_run(uin))
+
+
+def test_uins_drawn_in_bulk_follow_every_rule() -> None:
+    from sijill.uin.generate import new_uins
+
+    drawn = new_uins(50_000)
+    assert len(drawn) == 50_000 and all(is_valid_uin(u) for u in drawn)
+    assert {u[0] for u in drawn} == set("23456789")

@@ -5,12 +5,12 @@ millions of rows of a national build that is most of the time spent. Here JSON c
 serialised once, and the rows go to the driver as plain tuples.
 """
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import JSON, DateTime, Table, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import FromClause
@@ -25,7 +25,7 @@ def _datetime_columns(table: Table) -> set[str]:
 
 
 def _encode_json(value: Any) -> Any:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return None if value is None else orjson.dumps(value).decode()
 
 
 def _sqlite_datetime() -> Callable[[Any], Any]:

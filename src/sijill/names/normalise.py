@@ -91,7 +91,7 @@ LATIN_TITLES = {
 
 def is_arabic(text: str) -> bool:
     """Return True when the text holds at least one Arabic-script letter."""
-    return bool(_ARABIC_RANGE.search(text))
+    return not text.isascii() and bool(_ARABIC_RANGE.search(text))
 
 
 @lru_cache(maxsize=200_000)

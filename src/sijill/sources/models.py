@@ -38,11 +38,10 @@ class SourceRecord(Base):
     __tablename__ = "source_record"
     __table_args__ = (
         Index("ix_source_record_source_id", "source", "source_id"),
-        Index("ix_source_record_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"))
     source: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[str | None] = mapped_column(String(64))
     row_number: Mapped[int]

@@ -1,9 +1,12 @@
 """Random, check-digited Unique Identifying Numbers."""
 
 import secrets
+from typing import Any
+
+import numpy as np
 
 from sijill.errors import InvalidUIN
-from sijill.uin.checksum import verhoeff_digit, verhoeff_valid
+from sijill.uin.checksum import VERHOEFF_D, VERHOEFF_INV, VERHOEFF_P, verhoeff_valid
 
 UIN_LENGTH = 10
 MAX_RUN = 2  # at most two ascending, descending or identical digits in a row
@@ -54,8 +57,46 @@ def check_uin(number: str) -> str:
 
 def new_uin() -> str:
     """Draw a new UIN: 9 random digits from the OS's CSPRNG, then the Verhoeff digit."""
-    while True:
-        body = str(2 * 10**8 + secrets.randbelow(8 * 10**8))
-        candidate = body + verhoeff_digit(body)
-        if not _has_forbidden_run(candidate):
-            return candidate
+    return new_uins(1)[0]
+
+
+_BODY_SPAN = 8 * 10**8  # bodies 200000000 .. 999999999: the first digit is never 0 or 1
+_UNBIASED_LIMIT = (2**64 // _BODY_SPAN) * _BODY_SPAN
+
+
+def _random_bodies(count: int) -> Any:
+    """Return `count` uniform random 9-digit bodies from the OS's CSPRNG (rejection sampling)."""
+    raw = np.frombuffer(secrets.token_bytes(8 * (count + count // 8 + 8)), dtype=np.uint64)
+    raw = raw[raw < _UNBIASED_LIMIT]
+    while len(raw) < count:
+        raw = np.concatenate([raw, np.frombuffer(secrets.token_bytes(8 * count), dtype=np.uint64)])
+        raw = raw[raw < _UNBIASED_LIMIT]
+    return (raw[:count] % _BODY_SPAN).astype(np.int64) + 2 * 10**8
+
+
+def _digits(numbers: Any, width: int) -> Any:
+    """Return the decimal digits of each number, most significant first (rows x width)."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return (numbers[:, None] // powers) % 10
+
+
+def _verhoeff_digits(digits: Any) -> Any:
+    """Return the Verhoeff check digit of each row of digits, vectorised."""
+    d, p, inv = np.array(VERHOEFF_D), np.array(VERHOEFF_P), np.array(VERHOEFF_INV)
+    check = np.zeros(len(digits), dtype=np.int64)
+    for i, column in enumerate(digits[:, ::-1].T):
+        check = d[check, p[(i + 1) % 8, column]]
+    return inv[check]
+
+
+def new_uins(count: int) -> list[str]:
+    """Draw `count` UINs at once (vectorised), each following every rule of `uin_problem`."""
+    out: list[str] = []
+    while len(out) < count:
+        wanted = count - len(out)
+        bodies = _random_bodies(wanted + wanted // 4 + 4)
+        numbers = bodies * 10 + _verhoeff_digits(_digits(bodies, 9))
+        step = np.diff(_digits(numbers, 10), axis=1)
+        runs = ((step[:, :-1] == step[:, 1:]) & (np.abs(step[:, :-1]) <= 1)).any(axis=1)
+        out.extend(numbers[~runs][:wanted].astype(str).tolist())
+    return out

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijill.register.models import Uin
-from sijill.uin.generate import new_uin
+from sijill.uin.generate import new_uins
 
 
 def issue_uins(*, session: Session, count: int) -> list[str]:
@@ -12,7 +12,7 @@ def issue_uins(*, session: Session, count: int) -> list[str]:
     fresh: set[str] = set()
     while len(fresh) < count:
         wanted = count - len(fresh)
-        candidates = {new_uin() for _ in range(wanted)} - fresh
+        candidates = set(new_uins(wanted)) - fresh
         taken = _already_issued(session=session, candidates=candidates)
         fresh |= candidates - taken
     return list(fresh)

@@ -133,4 +133,3 @@ def test_an_interrupted_ingest_leaves_the_register_as_it_was(
     assert _count(engine) == 0
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(IngestBatch)) == 0
-

@@ -38,8 +38,15 @@ def load_records(*, session: Session) -> pd.DataFrame:
     """Return the accepted, current source records as a DataFrame (one row a record)."""
     columns = [getattr(SourceRecord, c) for c in RECORD_COLUMNS]
     stmt = select(*columns).where(SourceRecord.status == ACCEPTED).order_by(SourceRecord.id)
-    rows = session.execute(stmt).all()
-    frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+    # Millions of rows: fetched as plain tuples from the driver, not as SQLAlchemy rows.
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=RECORD_COLUMNS)
+    finally:
+        cursor.close()
     return frame.rename(columns={"id": "record_id"})
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert, next_ids
 from sijill.linkage.result import LinkResult
-from sijill.register.golden import GOLDEN_FIELDS, golden_of
+from sijill.register.golden import GOLDEN_FIELDS, goldens_of
 from sijill.register.models import (
     PERSON_MERGED,
     UIN_ACTIVE,
@@ -244,14 +244,6 @@ def _members(cluster_of: dict[int, int]) -> dict[int, list[int]]:
     return members
 
 
-def _record_tuples(records: pd.DataFrame) -> dict[int, Any]:
-    """Return each record as a light tuple with the attributes golden values are taken from."""
-    columns = ["record_id", "source", "source_id", *GOLDEN_FIELDS]
-    frame = records[columns].rename(columns={"record_id": "id"})
-    frame = frame.astype(object).where(frame.notna(), None)
-    return {int(r.id): r for r in frame.itertuples(index=False, name="Record")}
-
-
 def assign_persons(
     *, session: Session, result: LinkResult, build_id: int | None, records: pd.DataFrame
 ) -> AssignOutcome:
@@ -263,8 +255,8 @@ def assign_persons(
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
-    by_id = _record_tuples(records)
-    goldens = [golden_of([by_id[r] for r in members[c]]) for c in plan.new_clusters]
+    new_goldens = goldens_of(records, {r: c for c in plan.new_clusters for r in members[c]})
+    goldens = [new_goldens[c] for c in plan.new_clusters]
     created = _create_persons(session, goldens, build_id)
     outcome.persons_created = len(created)
     cluster_person = dict(plan.cluster_person)
@@ -283,14 +275,10 @@ def assign_persons(
     _write_links(session, result, wanted, links, build_id, outcome)
     new_persons = {p for p, _ in created}
     touched = [p for p in _touched_persons(wanted, links) if p not in new_persons]
-    person_cluster = {p: c for c, p in cluster_person.items()}
+    still_held = set(touched)
+    person_cluster = {p: c for c, p in cluster_person.items() if p in still_held}
     _update_goldens(
-        session,
-        {
-            p: golden_of([by_id[r] for r in members[person_cluster[p]]])
-            for p in touched
-            if p in person_cluster
-        },
+        session, goldens_of(records, {r: p for p, c in person_cluster.items() for r in members[c]})
     )
     logger.info(
         "assignment: %d persons created, %d merged, %d split",

@@ -36,9 +36,7 @@ class SourceRecord(Base):
     """One row of one extract, raw and normalised, accepted or quarantined with its reason."""
 
     __tablename__ = "source_record"
-    __table_args__ = (
-        Index("ix_source_record_source_id", "source", "source_id"),
-    )
+    __table_args__ = (Index("ix_source_record_source_id", "source", "source_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from sijill.db.engine import create_engine_for, migrate, session_scope
+from sijill.db.engine import session_scope
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import open_extract
 from sijill.sources.service import DUPLICATE_IN_EXTRACT, ingest_extract

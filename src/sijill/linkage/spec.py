@@ -210,7 +210,7 @@ DETERMINISTIC_RULES = (
     "l.family_strict = r.family_strict AND l.given_strict = r.given_strict AND l.birth_date = r.birth_date",
     "l.cnie = r.cnie AND l.birth_year = r.birth_year",
 )
-EM_BLOCKS = (("family_key", "given_key", "birth_year"), ("birth_date", "sex"))
+EM_BLOCKS = (("family_key", "given_key", "birth_year"),)
 
 
 @dataclass(frozen=True)

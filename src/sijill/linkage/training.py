@@ -10,7 +10,7 @@ from splink.internals.exceptions import EMTrainingException
 from sijill.linkage.spec import DETERMINISTIC_RULES, EM_BLOCKS
 
 logger = logging.getLogger(__name__)
-U_SAMPLE_PAIRS = 1_000_000
+U_SAMPLE_PAIRS = 500_000
 EM_MAX_PAIRS = 1_000_000
 SEED = 42
 MIN_LABEL_PAIRS = 50

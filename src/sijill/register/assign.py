@@ -277,9 +277,10 @@ def assign_persons(
     touched = [p for p in _touched_persons(wanted, links) if p not in new_persons]
     still_held = set(touched)
     person_cluster = {p: c for c, p in cluster_person.items() if p in still_held}
-    _update_goldens(
-        session, goldens_of(records, {r: p for p, c in person_cluster.items() for r in members[c]})
-    )
+    if person_cluster:
+        _update_goldens(
+            session, goldens_of(records, {r: p for p, c in person_cluster.items() for r in members[c]})
+        )
     logger.info(
         "assignment: %d persons created, %d merged, %d split",
         outcome.persons_created,
@@ -290,6 +291,8 @@ def assign_persons(
 
 
 def _touched_persons(wanted: dict[int, int], links: dict[int, int]) -> Iterable[int]:
+    if not links:
+        return []  # a first build: every person is new
     touched = {p for rid, p in wanted.items() if links.get(rid) != p}
     touched |= {links[rid] for rid, p in wanted.items() if rid in links and links[rid] != p}
     return sorted(touched)

@@ -1,16 +1,10 @@
 """Golden attributes of persons: each taken from the most trusted record that has it."""
 
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from sijill.db.base import utcnow
-from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, Link, Person
-from sijill.sources.models import ACCEPTED, SourceRecord
+from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED
 
 # Which registry is trusted first for each attribute.
 TRUST: dict[str, tuple[str, ...]] = {
@@ -66,32 +60,6 @@ def golden_of(records: list[Any]) -> dict[str, Any]:
     values["provenance"] = provenance
     values["status"] = PERSON_DECEASED if values["death_date"] else PERSON_ACTIVE
     return values
-
-
-def refresh_golden(*, session: Session, person_ids: Iterable[int]) -> int:
-    """Recompute the golden attributes of these persons from their linked records."""
-    ids = list(person_ids)
-    columns = [
-        SourceRecord.id,
-        SourceRecord.source,
-        SourceRecord.source_id,
-        *(getattr(SourceRecord, f) for f in _FIELDS),
-    ]
-    now = utcnow()
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        stmt = (
-            select(Link.person_id, *columns)
-            .join(SourceRecord, SourceRecord.id == Link.source_record_id)
-            .where(Link.person_id.in_(chunk), SourceRecord.status == ACCEPTED)
-        )
-        by_person: dict[int, list[Any]] = defaultdict(list)
-        for row in session.execute(stmt):
-            by_person[row.person_id].append(row)
-        updates = [{"id": p, **golden_of(rs), "updated_at": now} for p, rs in by_person.items()]
-        if updates:
-            session.execute(update(Person), updates)
-    return len(ids)
 
 
 def goldens_of(records: pd.DataFrame, person_of: dict[int, int]) -> dict[int, dict[str, Any]]:

@@ -12,7 +12,6 @@ from sijill.db.engine import migrate
 from sijill.linkage.engines import linker_for
 from sijill.register.flows import BuildProgress, BuildSummary, run_build
 from sijill.settings import get_settings
-from sijill.sources.reader import find_extracts
 
 DbOption = Annotated[
     str | None,
@@ -49,8 +48,6 @@ def build(
     ] = False,
 ) -> None:
     """Ingest a sources directory, link the records and assign UINs."""
-    extracts = find_extracts(sources_dir)
-    total = sum(e.lines for e in extracts)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -58,9 +55,10 @@ def build(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("ingesting", total=total)
+        task = bar.add_task("checking files", total=None)
         stage = bar.add_task("linking", total=None, visible=False)
         hooks = BuildProgress(
+            on_extracts=lambda found: bar.update(task, total=sum(e.lines for e in found)),
             on_file_start=lambda e: bar.update(task, description=f"ingesting {e.path.name}"),
             on_rows=lambda n: bar.advance(task, n),
             on_stage=lambda s: bar.update(stage, description=s, visible=True),
@@ -73,7 +71,9 @@ def build(
             progress=hooks,
             retrain=retrain,
         )
-        bar.update(task, completed=total)
+        bar.update(
+            task, completed=sum(f.read for f in summary.files), total=sum(f.read for f in summary.files)
+        )
         bar.update(stage, total=1, completed=1, description="done")
     console.print(_summary_table(summary))
     a = summary.assignment

@@ -88,10 +88,10 @@ class SplinkLinker:
     def _api(self) -> Any:
         return spark_api() if self.backend == "spark" else duckdb_api()
 
-    def _linker(self, frame: pd.DataFrame, settings: Any) -> tuple[Linker, Any]:
+    def _input_table(self, frame: pd.DataFrame) -> Any:
+        """Register the records once with a new backend; training and prediction share it."""
         api = self._api()
-        table = api.register(typed_input(frame, api))
-        return Linker(table, settings, log_level=logging.ERROR), api
+        return api.register(typed_input(frame, api))
 
     def link(
         self,
@@ -108,14 +108,15 @@ class SplinkLinker:
         if frame.empty:
             return LinkResult({}, {}, {})
         trained: dict[str, Any] | None = None
+        table = self._input_table(frame)
         if self.model is None:
-            linker, _ = self._linker(frame, self.spec.settings())
+            linker = Linker(table, self.spec.settings(), log_level=logging.ERROR)
             trained = train(linker, frame, run_em=self.run_em)
             settings = trained["settings"]
             timing["training"] = time.perf_counter() - start - sum(timing.values())
         else:
             settings = self.model
-        linker, _ = self._linker(frame, settings)
+        linker = Linker(table, settings, log_level=logging.ERROR)
         predictions = linker.inference.predict()
         sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)
         pairs = linker.misc.query_sql(sql, output_type="pandas")

@@ -215,11 +215,24 @@ def _write_links(
         elif links[rid] != person:
             moved.append((rid, links[rid], person, method))
     bulk_insert(session, Link.__table__, new_rows)
-    for rid, _old, person, method in moved:
+    if moved:
+        table = cast(Table, Link.__table__)
+        stmt = (
+            update(table)
+            .where(table.c.source_record_id == bindparam("rid"))
+            .values(
+                person_id=bindparam("person"),
+                method=bindparam("how"),
+                score=bindparam("weight"),
+                build_id=build_id,
+            )
+        )
         session.execute(
-            update(Link)
-            .where(Link.source_record_id == rid)
-            .values(person_id=person, method=method, score=result.score_of.get(rid), build_id=build_id)
+            stmt,
+            [
+                {"rid": rid, "person": person, "how": method, "weight": result.score_of.get(rid)}
+                for rid, _old, person, method in moved
+            ],
         )
     _history(
         session,

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 class BuildProgress:
     """Callbacks a front end uses to show progress (all optional)."""
 
+    on_extracts: Callable[[list[ExtractFile]], None] = lambda _x: None
     on_file_start: Callable[[ExtractFile], None] = lambda _e: None
     on_rows: Callable[[int], None] = lambda _n: None
     on_stage: Callable[[str], None] = lambda _s: None
@@ -86,6 +87,7 @@ def run_build(
     """Build or update the register from a sources directory; all or nothing."""
     progress = progress or BuildProgress()
     extracts = find_extracts(sources_dir)
+    progress.on_extracts(extracts)
     migrate(engine)
     with session_scope(engine) as session:
         build = Build(sources_dir=str(sources_dir), linker=linker.name)

@@ -31,6 +31,12 @@ class NotFound(SijillError):
     exit_code = 4
 
 
+class UsageError(SijillError):
+    """A command invoked with a value it cannot use (a malformed --db URL, say)."""
+
+    exit_code = 2
+
+
 class DatabaseNotReady(SijillError):
     """A register database that cannot be reached or migrated."""
 

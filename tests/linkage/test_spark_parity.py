@@ -37,7 +37,7 @@ def test_spark_and_duckdb_give_the_same_persons(small_sources: Path, tmp_path: P
         records = load_records(session=session)
     duck = SplinkLinker(backend="duckdb").link(records, spellings=spellings, must_link=[], cannot_link=[])
     assert duck.model is not None
-    spark = SplinkLinker(backend="spark", model=duck.model["settings"]).link(
+    spark = SplinkLinker(backend="spark", model=duck.model.settings).link(
         records, spellings=spellings, must_link=[], cannot_link=[]
     )
     assert _partition(spark.cluster_of) == _partition(duck.cluster_of)

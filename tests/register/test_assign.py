@@ -6,13 +6,15 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from sijill.db.engine import session_scope
+from sijill.history import HistoryEvent
 from sijill.linkage.features import load_records
-from sijill.linkage.result import LinkResult
+from sijill.linkage.linker import LinkResult
 from sijill.register.assign import assign_persons
-from sijill.register.models import PERSON_MERGED, UIN_ALIAS, HistoryEvent, Link, Person, Uin
+from sijill.register.models import PERSON_MERGED, Link, Person
 from sijill.sources.models import SourceRecord
 from sijill.sources.reader import open_extract
 from sijill.sources.service import ingest_extract
+from sijill.uin.models import UIN_ALIAS, Uin
 
 HEADER = "num_immatriculation,cnie,nom,prenom,date_naissance,sexe,salaire_mensuel\n"
 ROWS = [f"10000000{i},,ALAOUI,MOHAMED,0{i}/01/1980,M,4000\n" for i in range(1, 5)]

@@ -7,9 +7,10 @@ from sqlalchemy import Engine, func, select, text
 
 from sijill.db.engine import session_scope
 from sijill.errors import BadExtract
+from sijill.history import HistoryEvent
 from sijill.linkage.deterministic import DeterministicLinker
 from sijill.register.flows import BuildProgress, run_build
-from sijill.register.models import Build, HistoryEvent, Person
+from sijill.register.models import Build, Person
 from sijill.register.service import export_crosswalk, get_person_by_uin, resolve_source_id
 from sijill.uin import is_valid_uin
 

@@ -1,8 +1,8 @@
 from sqlalchemy import Engine, insert
 
 from sijill.db.engine import session_scope
-from sijill.register.models import UIN_RETIRED, Uin
 from sijill.uin import is_valid_uin
+from sijill.uin.models import UIN_RETIRED, Uin
 from sijill.uin.service import issue_uins
 
 

@@ -1,25 +1,22 @@
 """`sijill build` and `sijill db upgrade`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from sijill.cli.console import console, engine_for
-from sijill.db.engine import migrate
-from sijill.linkage.engines import linker_for
-from sijill.register.flows import BuildProgress, BuildSummary, run_build
-from sijill.settings import get_settings
+from sijill.cli.console import console
+from sijill.cli.database import DbOption, database_url
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: SIJILL_DATABASE_URL or sqlite:///sijill.db)"),
-]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from sijill.register import BuildSummary
 
 
-def _summary_table(summary: BuildSummary) -> Table:
+def _summary_table(summary: "BuildSummary") -> "Table":
+    from rich.table import Table
+
     table = Table(title=f"Build {summary.build_id}")
     for col in ("file", "read", "accepted", "unchanged", "quarantined", "reasons"):
         table.add_column(col, justify="right" if col not in ("file", "reasons") else "left")
@@ -48,6 +45,13 @@ def build(
     ] = False,
 ) -> None:
     """Ingest a sources directory, link the records and assign UINs."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sijill.db.engine import create_engine_for
+    from sijill.linkage import linker_for
+    from sijill.register import BuildProgress, run_build
+    from sijill.settings import get_settings
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -64,7 +68,7 @@ def build(
             on_stage=lambda s: bar.update(stage, description=s, visible=True),
         )
         summary = run_build(
-            engine=engine_for(db),
+            engine=create_engine_for(database_url(db)),
             sources_dir=sources_dir,
             linker=linker_for(engine),
             chunk_size=get_settings().chunk_size,
@@ -91,5 +95,7 @@ def build(
 
 def db_upgrade(db: DbOption = None) -> None:
     """Create or migrate the register database to the current schema."""
-    migrate(engine_for(db))
+    from sijill.cli.database import register_engine
+
+    register_engine(db, write=True).dispose()
     console.print("register schema is up to date")

@@ -2,18 +2,20 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from sijill.cli.build import DbOption
-from sijill.cli.console import console, engine_for
-from sijill.db.engine import migrate, session_scope
-from sijill.reports.evaluation import Evaluation, evaluate
+from sijill.cli.console import console
+from sijill.cli.database import DbOption, open_register
+
+if TYPE_CHECKING:
+    from sijill.reports.evaluation import Evaluation
 
 
-def _print(result: Evaluation) -> None:
+def _print(result: "Evaluation") -> None:
+    from rich.table import Table
+
     o = result.overall
     table = Table(title="Linkage quality against the truth")
     for col in (
@@ -73,9 +75,9 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON")] = False,
 ) -> None:
     """Score the register's linkage against the truth of a synthetic population."""
-    engine = engine_for(db)
-    migrate(engine)
-    with session_scope(engine) as session:
+    from sijill.reports.evaluation import evaluate
+
+    with open_register(db, write=False) as session:
         result = evaluate(session=session, truth_path=truth)
     if as_json:
         console.print_json(json.dumps(result.as_dict(), default=str))

@@ -4,17 +4,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from sijill.cli.build import DbOption
-from sijill.cli.console import console, engine_for
-from sijill.db.engine import migrate, session_scope
-from sijill.errors import LinkageError
-from sijill.linkage.explain import level_label, model_table, prior_weight, waterfall
-from sijill.linkage.pairs import record_id_of, score_stored_pair
-from sijill.linkage.review import decide_review, pending_reviews
-from sijill.linkage.service import latest_model
-from sijill.linkage.spec import COMPARISONS
+from sijill.cli.console import console
+from sijill.cli.database import DbOption, open_register
 
 model_app = typer.Typer(help="The trained linkage model.", no_args_is_help=True)
 linkage_app = typer.Typer(help="Explain linkage decisions.", no_args_is_help=True)
@@ -24,9 +16,12 @@ review_app = typer.Typer(help="The review queue of uncertain pairs.", no_args_is
 @model_app.command("show")
 def show(db: DbOption = None) -> None:
     """Explain the latest model: m, u and match weight of every comparison level."""
-    engine = engine_for(db)
-    migrate(engine)
-    with session_scope(engine) as session:
+    from rich.table import Table
+
+    from sijill.errors import LinkageError
+    from sijill.linkage import latest_model, model_table, prior_weight
+
+    with open_register(db, write=False) as session:
         model = latest_model(session=session)
         if model is None:
             raise LinkageError("no trained model in the register: run `sijill build` first")
@@ -62,11 +57,14 @@ def explain(
     db: DbOption = None,
 ) -> None:
     """Print the match weight of each comparison for a pair of records (a waterfall)."""
-    engine = engine_for(db)
-    migrate(engine)
-    with session_scope(engine) as session:
+    from rich.table import Table
+
+    from sijill.linkage import COMPARISONS, level_label, record_id_of, score_stored_pair, waterfall
+
+    with open_register(db, write=False) as session:
         ids = [record_id_of(session=session, source=s, source_id=i) for s, i in (_split(left), _split(right))]
-        row = score_stored_pair(session=session, left=ids[0], right=ids[1])
+        scored = score_stored_pair(session=session, left=ids[0], right=ids[1])
+    row = scored.row
     names = [c.name for c in COMPARISONS]
     table = Table(
         title=f"match weight {row['match_weight']:.2f} (probability {row['match_probability']:.4f})"
@@ -74,7 +72,7 @@ def explain(
     for col in ("step", "level", "weight", "running total"):
         table.add_column(col, justify="left" if col in ("step", "level") else "right")
     for step, weight, total in waterfall(row, names):
-        level = "" if step == "prior" else level_label(row["_settings"], step, int(row[f"gamma_{step}"]))
+        level = "" if step == "prior" else level_label(scored.settings, step, int(row[f"gamma_{step}"]))
         table.add_row(step, level, f"{weight:+.2f}", f"{total:+.2f}")
     console.print(table)
 
@@ -82,9 +80,11 @@ def explain(
 @review_app.command("list")
 def review_list(db: DbOption = None, limit: int = 20) -> None:
     """List pending review items with the evidence of each comparison."""
-    engine = engine_for(db)
-    migrate(engine)
-    with session_scope(engine) as session:
+    from rich.table import Table
+
+    from sijill.linkage import pending_reviews
+
+    with open_register(db, write=False) as session:
         items = pending_reviews(session=session, limit=limit)
         table = Table(title="Pending reviews")
         for col in ("id", "records", "weight", "evidence"):
@@ -109,8 +109,8 @@ def review_decide(
     db: DbOption = None,
 ) -> None:
     """Record a decision; every later build respects it (must-link or cannot-link)."""
-    engine = engine_for(db)
-    migrate(engine)
-    with session_scope(engine) as session:
+    from sijill.linkage import decide_review
+
+    with open_register(db, write=True) as session:
         decide_review(session=session, item_id=item_id, decision=decision, reviewer=by, note=note)
     console.print(f"review {item_id}: {decision}; run `sijill build` to apply it")

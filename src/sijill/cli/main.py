@@ -6,10 +6,11 @@ from typing import Annotated
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import evaluate, registry, synth
+from sijill.cli import evaluate, export, synth
 from sijill.cli.console import err_console, set_up_logging
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.uin import uin_app
 from sijill.errors import SijillError
 
 app = typer.Typer(
@@ -28,12 +29,12 @@ def _root(
 
 
 app.command("build")(build_cmd.build)
-app.command("quarantine")(registry.quarantine)
+app.command("quarantine")(export.quarantine)
 app.command("synth")(synth.synth)
 app.command("evaluate")(evaluate.evaluate_cmd)
 db_app.command("upgrade")(build_cmd.db_upgrade)
-app.add_typer(registry.export_app, name="export")
-app.add_typer(registry.uin_app, name="uin")
+app.add_typer(export.export_app, name="export")
+app.add_typer(uin_app, name="uin")
 app.add_typer(names_app, name="names")
 app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")

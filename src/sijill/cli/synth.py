@@ -5,11 +5,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 from sijill.cli.console import console
-from sijill.synth import generate
-from sijill.synth.config import config_from_dict
 
 STEPS = ["population", "civil", "cnie", "massar", "cnss", "ramed", "households"]
 
@@ -23,6 +20,11 @@ def synth(
     ] = None,
 ) -> None:
     """Generate a synthetic Moroccan population: five extracts, truth.csv, households.csv."""
+    from rich.progress import Progress
+
+    from sijill.synth import generate
+    from sijill.synth.config import config_from_dict
+
     try:
         settings = config_from_dict(json.loads(config.read_text(encoding="utf-8"))) if config else None
     except (OSError, ValueError, TypeError) as exc:

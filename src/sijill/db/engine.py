@@ -4,14 +4,17 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sijill.errors import DatabaseNotReady
+from sijill.errors import DatabaseNotReady, NotFound, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +32,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+SUPPORTED = ("sqlite", "postgresql")
+
+
 def create_engine_for(url: str) -> Engine:
     """Create the engine of a register database (sqlite:/// or postgresql+psycopg://)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, future=True)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UsageError(
+            "the database URL is not a URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        ) from None
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise UsageError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
+        )
+    try:
+        engine = create_engine(parsed, future=True)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise UsageError(f"cannot use this database URL: {type(exc).__name__}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -53,6 +72,45 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine), revision)
     except Exception as exc:  # the driver's own error types differ by backend
         raise DatabaseNotReady(f"cannot migrate the register database: {exc}") from exc
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """Return the file of a SQLite register, None for PostgreSQL or an in-memory database."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def head_revision() -> str:
+    """Return the schema revision this version of sijill needs."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("sijill.db") / "migrations"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+def require_register(engine: Engine) -> None:
+    """Refuse a register that does not exist or whose schema is not this version's."""
+    path = sqlite_path(engine)
+    if path is not None and not path.is_file():
+        raise NotFound(f"no register at {path}: check --db, or run `sijill build` to create one")
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                raise NotFound("this database holds no register: run `sijill build` or `sijill db upgrade`")
+            current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except SQLAlchemyError as exc:
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        raise DatabaseNotReady(f"cannot reach the register database ({cause})") from None
+    if current != head_revision():
+        raise DatabaseNotReady(
+            f"the register's schema is at revision {current}, this sijill needs {head_revision()}: "
+            "run `sijill db upgrade`"
+        )
 
 
 @contextmanager

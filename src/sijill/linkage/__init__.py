@@ -1,0 +1,94 @@
+"""Linkage: which records are one person. The facade the register, CLI and API call.
+
+Names load on first use, so that importing the facade (or the tables in
+`sijill.linkage.models`) does not load Splink, DuckDB or pandas until they are needed.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sijill.linkage.engines import linker_for
+    from sijill.linkage.explain import level_label, model_table, prior_weight, waterfall
+    from sijill.linkage.features import linkage_frame, load_records
+    from sijill.linkage.linker import Linker, LinkResult, TrainedModel
+    from sijill.linkage.models import LinkageModel, NameSpelling, ReviewItem
+    from sijill.linkage.pairs import ScoredPair, record_id_of, score_stored_pair
+    from sijill.linkage.review import (
+        DECISIONS,
+        decide_review,
+        pending_reviews,
+        queue_for_review,
+        reviewer_constraints,
+    )
+    from sijill.linkage.service import latest_model, save_model
+    from sijill.linkage.spec import COMPARISONS, LinkageSpec, Thresholds
+    from sijill.linkage.spellings import learn_spellings, load_spellings
+
+_WHERE = {
+    "linker_for": "engines",
+    "level_label": "explain",
+    "model_table": "explain",
+    "prior_weight": "explain",
+    "waterfall": "explain",
+    "linkage_frame": "features",
+    "load_records": "features",
+    "Linker": "linker",
+    "LinkResult": "linker",
+    "TrainedModel": "linker",
+    "LinkageModel": "models",
+    "NameSpelling": "models",
+    "ReviewItem": "models",
+    "ScoredPair": "pairs",
+    "record_id_of": "pairs",
+    "score_stored_pair": "pairs",
+    "DECISIONS": "review",
+    "decide_review": "review",
+    "pending_reviews": "review",
+    "queue_for_review": "review",
+    "reviewer_constraints": "review",
+    "latest_model": "service",
+    "save_model": "service",
+    "COMPARISONS": "spec",
+    "LinkageSpec": "spec",
+    "Thresholds": "spec",
+    "learn_spellings": "spellings",
+    "load_spellings": "spellings",
+}
+__all__ = [
+    "COMPARISONS",
+    "DECISIONS",
+    "LinkResult",
+    "LinkageModel",
+    "LinkageSpec",
+    "Linker",
+    "NameSpelling",
+    "ReviewItem",
+    "ScoredPair",
+    "Thresholds",
+    "TrainedModel",
+    "decide_review",
+    "latest_model",
+    "learn_spellings",
+    "level_label",
+    "linkage_frame",
+    "linker_for",
+    "load_records",
+    "load_spellings",
+    "model_table",
+    "pending_reviews",
+    "prior_weight",
+    "queue_for_review",
+    "record_id_of",
+    "reviewer_constraints",
+    "save_model",
+    "score_stored_pair",
+    "waterfall",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sijill.linkage' has no attribute {name!r}")
+    return getattr(import_module(f"sijill.linkage.{module}"), name)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from sijill.linkage.result import DisjointSet, LinkResult
+from sijill.linkage.linker import DisjointSet, LinkResult
 from sijill.linkage.spec import Thresholds
 
 CONTRADICTION_WEIGHT = 0.0

@@ -5,7 +5,7 @@ from typing import Any
 import pandas as pd
 
 from sijill.linkage.features import add_name_keys
-from sijill.linkage.result import DisjointSet, LinkResult
+from sijill.linkage.linker import DisjointSet, LinkResult
 from sijill.names import SpellingDictionary
 
 

@@ -2,7 +2,7 @@
 
 from sijill.errors import LinkageError
 from sijill.linkage.deterministic import DeterministicLinker
-from sijill.linkage.result import Linker
+from sijill.linkage.linker import Linker
 
 
 def linker_for(name: str) -> Linker:

@@ -8,30 +8,9 @@ from sqlalchemy.orm import Session
 
 from sijill.geo import communes
 from sijill.names import SpellingDictionary, loose_key, normalise_latin, strict_key
-from sijill.sources.models import ACCEPTED, SourceRecord
+from sijill.sources.models import ACCEPTED, RECORD_FIELDS, SourceRecord
 
-RECORD_COLUMNS = [
-    "id",
-    "source",
-    "source_id",
-    "family_ar",
-    "given_ar",
-    "family_lat",
-    "given_lat",
-    "sex",
-    "birth_date",
-    "birth_precision",
-    "birth_year",
-    "birth_month",
-    "birth_day",
-    "birth_place",
-    "father_given_ar",
-    "death_date",
-    "cnie",
-    "guardian_cnie",
-    "household_ref",
-    "commune",
-]
+RECORD_COLUMNS = ["id", "source", "source_id", *RECORD_FIELDS]
 
 
 def load_records(*, session: Session) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """Score one pair of stored records with the register's model, for explanations."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -26,7 +27,15 @@ def record_id_of(*, session: Session, source: str, source_id: str) -> int:
     return int(found)
 
 
-def score_stored_pair(*, session: Session, left: int, right: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ScoredPair:
+    """Splink's scored comparison of two records (`row`) and the model that scored it."""
+
+    row: dict[str, Any]
+    settings: dict[str, Any]
+
+
+def score_stored_pair(*, session: Session, left: int, right: int) -> ScoredPair:
     """Return Splink's scored comparison of two stored records under the latest model."""
     from splink import Linker
 
@@ -44,7 +53,7 @@ def score_stored_pair(*, session: Session, left: int, right: int) -> dict[str, A
     scored: pd.DataFrame = linker.inference.score_pair(
         _plain(rows[left]), _plain(rows[right])
     ).as_pandas_dataframe()
-    return {**scored.iloc[0].to_dict(), "_settings": model.settings}
+    return ScoredPair(scored.iloc[0].to_dict(), model.settings)
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

@@ -224,7 +224,7 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class LinkageSpec:
-    """The whole linkage configuration, saved with each trained model."""
+    """The whole linkage configuration: comparisons (trained and saved as a model) and thresholds."""
 
     comparisons: tuple[ComparisonSpec, ...] = COMPARISONS
     thresholds: Thresholds = field(default_factory=Thresholds)

@@ -10,7 +10,7 @@ from splink import Linker
 
 from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs
 from sijill.linkage.features import linkage_frame
-from sijill.linkage.result import LinkResult
+from sijill.linkage.linker import LinkResult, TrainedModel
 from sijill.linkage.spec import LinkageSpec
 from sijill.linkage.training import train
 from sijill.names import SpellingDictionary
@@ -79,7 +79,7 @@ class SplinkLinker:
     spec: LinkageSpec = field(default_factory=LinkageSpec)
     model: dict[str, Any] | None = None
     run_em: bool = True
-    trainable = True
+    trainable: bool = field(default=True, init=False)
 
     @property
     def name(self) -> str:
@@ -107,12 +107,12 @@ class SplinkLinker:
         timing = {"features": time.perf_counter() - start}
         if frame.empty:
             return LinkResult({}, {}, {})
-        trained: dict[str, Any] | None = None
+        trained: TrainedModel | None = None
         table = self._input_table(frame)
         if self.model is None:
             linker = Linker(table, self.spec.settings(), log_level=logging.ERROR)
             trained = train(linker, frame, run_em=self.run_em)
-            settings = trained["settings"]
+            settings = trained.settings
             timing["training"] = time.perf_counter() - start - sum(timing.values())
         else:
             settings = self.model

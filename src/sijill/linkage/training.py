@@ -7,6 +7,7 @@ import pandas as pd
 from splink import Linker, block_on
 from splink.internals.exceptions import EMTrainingException
 
+from sijill.linkage.linker import TrainedModel
 from sijill.linkage.spec import DETERMINISTIC_RULES, EM_BLOCKS
 
 logger = logging.getLogger(__name__)
@@ -70,14 +71,15 @@ def weights_problems(settings: dict[str, Any]) -> list[str]:
     return problems
 
 
-def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[str, Any]:
+def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> TrainedModel:
     """Estimate lambda, u and m; run EM from the label m and keep it only when plausible."""
     info: dict[str, Any] = {"records": len(frame), "seed": SEED}
     linker.training.estimate_probability_two_random_records_match(list(DETERMINISTIC_RULES), recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
     labels = card_label_pairs(frame)
     info["label_pairs"] = len(labels)
-    if len(labels) >= MIN_LABEL_PAIRS:
+    has_labels = len(labels) >= MIN_LABEL_PAIRS
+    if has_labels:
         table = linker._db_api.register(labels)
         linker.training.estimate_m_from_pairwise_labels(table)
         info["m_from"] = "shared CNIE labels"
@@ -101,13 +103,13 @@ def train(linker: Linker, frame: pd.DataFrame, *, run_em: bool = True) -> dict[s
                 )
             except EMTrainingException as exc:  # the session may leave the settings half-trained
                 info["em"] = f"failed on {name}: {str(exc).splitlines()[0][:120]}"
-                return {"settings": floor_m(seeded), "training": info}
+                return TrainedModel(floor_m(seeded), info)
             info["em_blocks"][name] = "ran"
         trained = linker.misc.save_model_to_json()
         problems = weights_problems(trained)
         info["em"] = "kept" if not problems else "rejected"
         info["em_problems"] = problems
-        if problems and info["m_from"] != "EM only (too few shared cards)":
-            return {"settings": floor_m(seeded), "training": info}
-        return {"settings": floor_m(trained), "training": info}
-    return {"settings": floor_m(seeded), "training": info}
+        if problems and has_labels:  # without labels, EM is all there is
+            return TrainedModel(floor_m(seeded), info)
+        return TrainedModel(floor_m(trained), info)
+    return TrainedModel(floor_m(seeded), info)

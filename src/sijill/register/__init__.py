@@ -1,0 +1,79 @@
+"""The register: persons, their links to source records, builds. The facade callers use.
+
+Names load on first use (see `sijill.linkage`), so that the tables can be imported without
+loading the linkage engine.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sijill.register.assign import AssignOutcome, assign_persons
+    from sijill.register.flows import BuildProgress, BuildSummary, link_and_assign, run_build
+    from sijill.register.models import (
+        PERSON_ACTIVE,
+        PERSON_DECEASED,
+        PERSON_MERGED,
+        PERSON_RETIRED,
+        Build,
+        Link,
+        Person,
+    )
+    from sijill.register.service import (
+        CROSSWALK_COLUMNS,
+        crosswalk_rows,
+        export_crosswalk,
+        get_person_by_uin,
+        quarantined,
+        resolve_source_id,
+    )
+
+_WHERE = {
+    "AssignOutcome": "assign",
+    "assign_persons": "assign",
+    "BuildProgress": "flows",
+    "BuildSummary": "flows",
+    "link_and_assign": "flows",
+    "run_build": "flows",
+    "PERSON_ACTIVE": "models",
+    "PERSON_DECEASED": "models",
+    "PERSON_MERGED": "models",
+    "PERSON_RETIRED": "models",
+    "Build": "models",
+    "Link": "models",
+    "Person": "models",
+    "CROSSWALK_COLUMNS": "service",
+    "crosswalk_rows": "service",
+    "export_crosswalk": "service",
+    "get_person_by_uin": "service",
+    "quarantined": "service",
+    "resolve_source_id": "service",
+}
+__all__ = [
+    "CROSSWALK_COLUMNS",
+    "PERSON_ACTIVE",
+    "PERSON_DECEASED",
+    "PERSON_MERGED",
+    "PERSON_RETIRED",
+    "AssignOutcome",
+    "Build",
+    "BuildProgress",
+    "BuildSummary",
+    "Link",
+    "Person",
+    "assign_persons",
+    "crosswalk_rows",
+    "export_crosswalk",
+    "get_person_by_uin",
+    "link_and_assign",
+    "quarantined",
+    "resolve_source_id",
+    "run_build",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sijill.register' has no attribute {name!r}")
+    return getattr(import_module(f"sijill.register.{module}"), name)

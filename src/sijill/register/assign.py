@@ -19,19 +19,12 @@ from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert, next_ids
-from sijill.linkage.result import LinkResult
+from sijill.history import record_events
+from sijill.linkage import LinkResult
 from sijill.register.golden import GOLDEN_FIELDS, goldens_of
-from sijill.register.models import (
-    PERSON_MERGED,
-    UIN_ACTIVE,
-    UIN_ALIAS,
-    HistoryEvent,
-    Link,
-    Person,
-    Uin,
-)
-from sijill.sources.models import ACCEPTED, SourceRecord
-from sijill.uin.service import issue_uins
+from sijill.register.models import PERSON_MERGED, Link, Person
+from sijill.sources import ACCEPTED, SourceRecord
+from sijill.uin.service import alias_uins, issue_uins, store_uins
 
 logger = logging.getLogger(__name__)
 _CHUNK = 5000
@@ -60,11 +53,7 @@ def _current_links(session: Session) -> dict[int, int]:
 
 
 def _history(session: Session, build_id: int | None, events: list[dict[str, Any]]) -> None:
-    now = utcnow()
-    rows = [{"build_id": build_id, "at": now, **e} for e in events]
-    bulk_insert(
-        session, HistoryEvent.__table__, rows, ["at", "build_id", "entity", "entity_id", "action", "detail"]
-    )
+    record_events(session=session, build_id=build_id, events=events)
 
 
 def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, int]:
@@ -125,14 +114,7 @@ def _create_persons(
         for g, i, u in zip(goldens, ids, uins, strict=True)
     ]
     bulk_insert(session, Person.__table__, rows, ["id", *_EMPTY_PERSON])
-    bulk_insert(
-        session,
-        Uin.__table__,
-        [
-            {"uin": u, "person_id": i, "status": UIN_ACTIVE, "alias_of": None, "issued_at": now}
-            for i, u in zip(ids, uins, strict=True)
-        ],
-    )
+    store_uins(session=session, holders=zip(ids, uins, strict=True))
     _history(
         session,
         build_id,
@@ -166,11 +148,7 @@ def _merge(session: Session, survivor: int, absorbed: list[int], build_id: int |
         .where(Person.id.in_(absorbed))
         .values(status=PERSON_MERGED, merged_into=survivor, updated_at=utcnow())
     )
-    session.execute(
-        update(Uin)
-        .where(Uin.person_id.in_(absorbed))
-        .values(status=UIN_ALIAS, alias_of=survivor_uin, person_id=survivor)
-    )
+    alias_uins(session=session, absorbed=absorbed, survivor=survivor, survivor_uin=str(survivor_uin))
     session.execute(update(Link).where(Link.person_id.in_(absorbed)).values(person_id=survivor))
     _history(
         session,

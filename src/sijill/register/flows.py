@@ -13,15 +13,18 @@ from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.db.engine import migrate, session_scope
-from sijill.linkage.features import load_records
-from sijill.linkage.result import Linker
-from sijill.linkage.review import queue_for_review, reviewer_constraints
-from sijill.linkage.service import latest_model, save_model
-from sijill.linkage.spellings import learn_spellings
+from sijill.linkage import (
+    Linker,
+    latest_model,
+    learn_spellings,
+    load_records,
+    queue_for_review,
+    reviewer_constraints,
+    save_model,
+)
 from sijill.register.assign import AssignOutcome, assign_persons
 from sijill.register.models import PERSON_MERGED, Build, Person
-from sijill.sources.reader import ExtractFile, find_extracts
-from sijill.sources.service import IngestOutcome, ingest_extract
+from sijill.sources import ExtractFile, IngestOutcome, find_extracts, ingest_extract
 
 logger = logging.getLogger(__name__)
 
@@ -133,14 +136,12 @@ def link_and_assign(
     records = load_records(session=session)
     must_link, cannot_link = reviewer_constraints(session=session)
     saved = latest_model(session=session)
-    trainable = getattr(linker, "trainable", False)
+    trainable = linker.trainable
     if trainable and linker.model is None and saved is not None and not retrain:
         linker.model = saved.settings
     result = linker.link(records, spellings=spellings, must_link=must_link, cannot_link=cannot_link)
     if result.model is not None:
-        model = save_model(
-            session=session, settings=result.model["settings"], training=result.model["training"]
-        )
+        model = save_model(session=session, settings=result.model.settings, training=result.model.training)
         result.figures["model_version"] = f"{model.version} (trained now)"
     elif saved is not None and trainable:
         result.figures["model_version"] = f"{saved.version} (reused)"

@@ -1,4 +1,4 @@
-"""Tables of the register: builds, persons, UINs, links and the append-only history."""
+"""Tables of the register: builds, persons and the links of records to persons."""
 
 from datetime import datetime
 from typing import Any
@@ -13,9 +13,6 @@ PERSON_ACTIVE = "active"
 PERSON_DECEASED = "deceased"
 PERSON_MERGED = "merged"
 PERSON_RETIRED = "retired"
-UIN_ACTIVE = "active"
-UIN_ALIAS = "alias"
-UIN_RETIRED = "retired"
 
 
 class Build(Base):
@@ -52,18 +49,6 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 
-class Uin(Base):
-    """Every UIN ever issued: active, alias of another after a merge, or retired."""
-
-    __tablename__ = "uin"
-
-    uin: Mapped[str] = mapped_column(String(10), primary_key=True)
-    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    status: Mapped[str] = mapped_column(String(8), default=UIN_ACTIVE)
-    alias_of: Mapped[str | None] = mapped_column(String(10))
-    issued_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-
-
 class Link(Base):
     """The person a source record belongs to, how that was decided and with what score."""
 
@@ -76,18 +61,3 @@ class Link(Base):
     score: Mapped[float | None]
     build_id: Mapped[int | None] = mapped_column(ForeignKey("build.id"))
     linked_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-
-
-class HistoryEvent(Base):
-    """One change to the register; rows are never updated nor deleted (database triggers)."""
-
-    __tablename__ = "history"
-    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
-    build_id: Mapped[int | None] = mapped_column(ForeignKey("build.id"))
-    entity: Mapped[str] = mapped_column(String(16))
-    entity_id: Mapped[str] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(24))
-    detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sijill.register.models import Link, Person, Uin
+from sijill.register.models import Link, Person
 from sijill.sources.models import QUARANTINED, SUPERSEDED, SourceRecord
+from sijill.uin.service import holder_of
 
 CROSSWALK_COLUMNS = ["source", "source_id", "uin"]
 
@@ -63,10 +64,8 @@ def quarantined(
 
 def get_person_by_uin(*, session: Session, uin: str) -> Person | None:
     """Return the person holding this UIN, following an alias to the surviving person."""
-    record = session.get(Uin, uin)
-    if record is None or record.person_id is None:
-        return None
-    return session.get(Person, record.person_id)
+    person_id = holder_of(session=session, uin=uin)
+    return session.get(Person, person_id) if person_id is not None else None
 
 
 def resolve_source_id(*, session: Session, source: str, source_id: str) -> str | None:

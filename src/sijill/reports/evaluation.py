@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from sijill.errors import SijillError
 from sijill.register.models import Link, Person
-from sijill.sources.models import SUPERSEDED, SourceRecord
+from sijill.sources.models import IDENTITY_FIELDS, SUPERSEDED, SourceRecord
 
 SUBGROUPS = ("arabic_only", "year_only_birth", "rural", "women", "twins")
 
@@ -132,13 +132,7 @@ def _register_frame(session: Session) -> pd.DataFrame:
             SourceRecord.source,
             SourceRecord.source_id,
             Person.uin,
-            SourceRecord.family_ar,
-            SourceRecord.given_ar,
-            SourceRecord.family_lat,
-            SourceRecord.given_lat,
-            SourceRecord.sex,
-            SourceRecord.birth_date,
-            SourceRecord.birth_precision,
+            *(getattr(SourceRecord, c) for c in (*IDENTITY_FIELDS, "birth_precision")),
         )
         .outerjoin(Link, Link.source_record_id == SourceRecord.id)
         .outerjoin(Person, Person.id == Link.person_id)
@@ -146,18 +140,7 @@ def _register_frame(session: Session) -> pd.DataFrame:
     )
     return pd.DataFrame(
         session.execute(stmt).all(),
-        columns=[
-            "source",
-            "source_id",
-            "uin",
-            "family_ar",
-            "given_ar",
-            "family_lat",
-            "given_lat",
-            "sex",
-            "birth_date",
-            "birth_precision",
-        ],
+        columns=["source", "source_id", "uin", *IDENTITY_FIELDS, "birth_precision"],
     )
 
 
@@ -188,18 +171,7 @@ def _subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
 
 def _worst(frame: pd.DataFrame, limit: int) -> list[dict[str, Any]]:
     """Return the clusters with the most mixed persons and the persons most split."""
-    cols = [
-        "source",
-        "source_id",
-        "family_ar",
-        "given_ar",
-        "family_lat",
-        "given_lat",
-        "sex",
-        "birth_date",
-        "uin",
-        "person_id",
-    ]
+    cols = ["source", "source_id", *IDENTITY_FIELDS, "uin", "person_id"]
     merged = frame.groupby("uin")["person_id"].nunique().sort_values(ascending=False)
     split = frame.groupby("person_id")["uin"].nunique().sort_values(ascending=False)
     errors: list[dict[str, Any]] = []

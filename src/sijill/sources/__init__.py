@@ -1,0 +1,50 @@
+"""Sources: the registries' extracts read, checked, parsed and ingested, with quarantine.
+
+Example:
+    >>> from sijill.sources import parse_date
+    >>> parse_date("05/11/1980").iso()
+    '1980-11-05'
+"""
+
+from sijill.sources.formats import FORMATS, ExtractFormat
+from sijill.sources.models import (
+    ACCEPTED,
+    IDENTITY_FIELDS,
+    NAME_FIELDS,
+    QUARANTINED,
+    RECORD_FIELDS,
+    SUPERSEDED,
+    IngestBatch,
+    SourceRecord,
+)
+from sijill.sources.parse import PartialDate, parse_date, parse_sex
+from sijill.sources.reader import ExtractFile, find_extracts, open_extract, read_rows, source_of
+from sijill.sources.records import ParsedRow, parse_row, row_hash
+from sijill.sources.service import IngestOutcome, already_ingested, ingest_extract
+
+__all__ = [
+    "ACCEPTED",
+    "FORMATS",
+    "IDENTITY_FIELDS",
+    "NAME_FIELDS",
+    "QUARANTINED",
+    "RECORD_FIELDS",
+    "SUPERSEDED",
+    "ExtractFile",
+    "ExtractFormat",
+    "IngestBatch",
+    "IngestOutcome",
+    "ParsedRow",
+    "PartialDate",
+    "SourceRecord",
+    "already_ingested",
+    "find_extracts",
+    "ingest_extract",
+    "open_extract",
+    "parse_date",
+    "parse_row",
+    "parse_sex",
+    "read_rows",
+    "row_hash",
+    "source_of",
+]

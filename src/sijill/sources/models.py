@@ -13,6 +13,25 @@ ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
 SUPERSEDED = "superseded"
 
+# The normalised fields of a source record, defined once: linkage, golden attributes and
+# evaluation read them under these names.
+NAME_FIELDS = ("family_ar", "given_ar", "family_lat", "given_lat")
+IDENTITY_FIELDS = (*NAME_FIELDS, "sex", "birth_date")
+RECORD_FIELDS = (
+    *IDENTITY_FIELDS,
+    "birth_precision",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_place",
+    "father_given_ar",
+    "death_date",
+    "cnie",
+    "guardian_cnie",
+    "household_ref",
+    "commune",
+)
+
 
 class IngestBatch(Base):
     """One extract file ingested: which, its checksum and what became of its rows."""

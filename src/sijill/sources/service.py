@@ -7,12 +7,12 @@ from datetime import date
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert
-from sijill.register.models import HistoryEvent
+from sijill.history import record_events
 from sijill.sources.models import (
     ACCEPTED,
     QUARANTINED,
@@ -169,13 +169,13 @@ class _ChunkIngester:
         self.session.execute(
             update(SourceRecord).where(SourceRecord.id.in_(record_ids)).values(status=SUPERSEDED)
         )
-        self.session.execute(
-            insert(HistoryEvent),
-            [
+        record_events(
+            session=self.session,
+            build_id=self.build_id,
+            events=[
                 {
-                    "build_id": self.build_id,
                     "entity": "source_record",
-                    "entity_id": str(rid),
+                    "entity_id": rid,
                     "action": "superseded",
                     "detail": {"batch_id": self.batch.id},
                 }

@@ -1,10 +1,18 @@
-"""Issue UINs unique against every UIN ever issued, retired ones included."""
+"""Issue, store and alias UINs: the one writer of the `uin` table.
 
-from sqlalchemy import select
+A UIN is unique against every UIN ever issued, retired ones included, and is never deleted
+nor renumbered (database triggers refuse it).
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sijill.register.models import Uin
+from sijill.db.base import utcnow
+from sijill.db.bulk import bulk_insert
 from sijill.uin.generate import new_uins
+from sijill.uin.models import UIN_ACTIVE, UIN_ALIAS, Uin
 
 
 def issue_uins(*, session: Session, count: int) -> list[str]:
@@ -15,7 +23,7 @@ def issue_uins(*, session: Session, count: int) -> list[str]:
         candidates = set(new_uins(wanted)) - fresh
         taken = _already_issued(session=session, candidates=candidates)
         fresh |= candidates - taken
-    return list(fresh)
+    return list(fresh)  # set order: no tie between a UIN and the order persons were made
 
 
 def _already_issued(*, session: Session, candidates: set[str]) -> set[str]:
@@ -25,3 +33,28 @@ def _already_issued(*, session: Session, candidates: set[str]) -> set[str]:
         chunk = ordered[i : i + 5000]
         found.update(session.scalars(select(Uin.uin).where(Uin.uin.in_(chunk))))
     return found
+
+
+def store_uins(*, session: Session, holders: Iterable[tuple[int, str]]) -> int:
+    """Record newly issued UINs as the active UINs of these persons (person id, UIN)."""
+    now = utcnow()
+    rows = [
+        {"uin": u, "person_id": p, "status": UIN_ACTIVE, "alias_of": None, "issued_at": now}
+        for p, u in holders
+    ]
+    return bulk_insert(session, Uin.__table__, rows)
+
+
+def alias_uins(*, session: Session, absorbed: list[int], survivor: int, survivor_uin: str) -> None:
+    """Make every UIN of the absorbed persons an alias of the survivor's UIN."""
+    session.execute(
+        update(Uin)
+        .where(Uin.person_id.in_(absorbed))
+        .values(status=UIN_ALIAS, alias_of=survivor_uin, person_id=survivor)
+    )
+
+
+def holder_of(*, session: Session, uin: str) -> int | None:
+    """Return the id of the person a UIN (active or alias) leads to, or None."""
+    record = session.get(Uin, uin)
+    return record.person_id if record is not None else None

@@ -1,4 +1,4 @@
-"""What a linker returns: records grouped into clusters, each record with how and how sure."""
+"""What a linker is and returns: records grouped into clusters, each with how and how sure."""
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -6,6 +6,14 @@ from typing import Any, Protocol
 import pandas as pd
 
 from sijill.names import SpellingDictionary
+
+
+@dataclass
+class TrainedModel:
+    """A model trained during a link: Splink settings and how they were learnt."""
+
+    settings: dict[str, Any]
+    training: dict[str, Any]
 
 
 @dataclass
@@ -17,13 +25,22 @@ class LinkResult:
     score_of: dict[int, float | None]
     review_pairs: list[dict[str, Any]] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
-    model: dict[str, Any] | None = None
+    model: TrainedModel | None = None
 
 
 class Linker(Protocol):
-    """Anything that groups source records into persons."""
+    """Anything that groups source records into persons.
+
+    A trainable linker scores with `model` (Splink settings); when `model` is None it trains
+    one during `link` and returns it in `LinkResult.model` for the register to save.
+    """
 
     model: dict[str, Any] | None
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the linker learns a model (saved in the register and reused)."""
+        ...
 
     @property
     def name(self) -> str:

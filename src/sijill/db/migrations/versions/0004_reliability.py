@@ -1,0 +1,21 @@
+"""reliability: unique accepted (source, source_id), UINs never deleted nor renumbered
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-02 06:00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Reserved in the chain for this work; nothing to create yet."""
+
+
+def downgrade() -> None:
+    """Nothing to drop yet."""

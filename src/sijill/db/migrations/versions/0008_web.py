@@ -1,0 +1,21 @@
+"""web desk: users, roles and sessions
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-02 06:00:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Reserved in the chain for this work; nothing to create yet."""
+
+
+def downgrade() -> None:
+    """Nothing to drop yet."""

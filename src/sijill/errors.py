@@ -43,6 +43,12 @@ class DatabaseNotReady(SijillError):
     exit_code = 5
 
 
+class RegisterBusy(SijillError):
+    """Another writer holds the register for longer than this one may wait."""
+
+    exit_code = 7
+
+
 class LinkageError(SijillError):
     """A linkage model or run that cannot proceed."""
 

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.engine import migrate, session_scope
+from sijill.db.engine import migrate
+from sijill.db.locks import writer_session
 from sijill.linkage import (
     Linker,
     latest_model,
@@ -92,7 +93,7 @@ def run_build(
     extracts = find_extracts(sources_dir)
     progress.on_extracts(extracts)
     migrate(engine)
-    with session_scope(engine) as session:
+    with writer_session(engine) as session:
         build = Build(sources_dir=str(sources_dir), linker=linker.name)
         session.add(build)
         session.flush()

@@ -92,14 +92,15 @@ def run_build(
     today: date | None = None,
     progress: BuildProgress | None = None,
     retrain: bool = False,
+    wait_seconds: float | None = None,
 ) -> BuildSummary:
     """Build or update the register from a sources directory; all or nothing."""
     progress = progress or BuildProgress()
     scanned = scan_sources(sources_dir)
     extracts = scanned.extracts
     progress.on_extracts(extracts)
-    migrate(engine)
-    with writer_session(engine) as session:
+    migrate(engine, wait_seconds=wait_seconds)
+    with writer_session(engine, wait_seconds=wait_seconds) as session:
         build = Build(sources_dir=str(sources_dir), linker=linker.name)
         session.add(build)
         session.flush()

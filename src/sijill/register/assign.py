@@ -133,18 +133,37 @@ class _Plan:
     split_persons: set[int] = field(default_factory=set)
 
 
-def _plan(members: dict[int, list[int]], links: dict[int, int], order: dict[int, int]) -> _Plan:
-    keepers = _keepers(members, links, order)
+def _carried_person(records: list[int], links: dict[int, int], carried: dict[int, int]) -> int | None:
+    """Return the one person that new versions in this cluster carry, when nothing else is held.
+
+    A new version keeps its person even when its new content no longer links it to that
+    person's other records (a corrected name scoring lower): only evidence of another person
+    (`is_another_person`, or records of another person in its cluster) moves it.
+    """
+    if any(r in links for r in records):
+        return None
+    persons = {carried[r] for r in records if r in carried}
+    return persons.pop() if len(persons) == 1 else None
+
+
+def _plan(
+    members: dict[int, list[int]], links: dict[int, int], carried: dict[int, int], order: dict[int, int]
+) -> _Plan:
+    claims = {**links, **carried} if carried else links
+    keepers = _keepers(members, claims, order)
     plan = _Plan()
     claimed: dict[int, list[int]] = defaultdict(list)
     for person, cluster in keepers.items():
         claimed[cluster].append(person)
     for cluster, records in members.items():
         persons = sorted(claimed.get(cluster, []))
+        if not persons and (kept := _carried_person(records, links, carried)) is not None:
+            plan.cluster_person[cluster] = kept
+            continue
         if not persons:
             plan.new_clusters.append(cluster)
-            if any(links.get(r) is not None for r in records):
-                plan.split_persons.update(links[r] for r in records if r in links)
+            if any(claims.get(r) is not None for r in records):
+                plan.split_persons.update(claims[r] for r in records if r in claims)
             continue
         plan.cluster_person[cluster] = persons[0]
         if len(persons) > 1:
@@ -296,7 +315,7 @@ def assign_persons(
     carried = _carried_links(session, records, links) if links else _Carried()
     order = _content_order(records)
     members = _members(result.cluster_of)
-    plan = _plan(members, {**links, **carried.claims}, order)
+    plan = _plan(members, links, carried.claims, order)
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
@@ -321,11 +340,9 @@ def assign_persons(
     _write_links(session, result, wanted, links, build_id, outcome)
     new_persons = {p for p, _ in created}
     touched = set(_touched_persons(wanted, links)) | set(carried.claims.values()) | split
-    person_cluster = {p: c for c, p in cluster_person.items() if p in touched and p not in new_persons}
-    if person_cluster:
-        _update_goldens(
-            session, goldens_of(records, {r: p for p, c in person_cluster.items() for r in members[c]})
-        )
+    refreshed = {r: p for c, p in cluster_person.items() if p in touched - new_persons for r in members[c]}
+    if refreshed:
+        _update_goldens(session, goldens_of(records, refreshed))
     if links:
         outcome.persons_retired = _retire_persons_without_records(session, build_id)
     logger.info(

@@ -312,6 +312,8 @@ def read_rows(extract: ExtractFile) -> Iterator[RawRow]:
 
 def _csv_problem(exc: csv.Error, span: int) -> str:
     text = str(exc)
+    if span > 1 and ("field larger than field limit" in text or "unexpected end of data" in text):
+        return f"unbalanced quote: the row would run over {span} lines"
     if "field larger than field limit" in text:
         return f"unreadable line: a field longer than {MAX_FIELD_CHARS:,} characters"
     if span > 1 or "unexpected end of data" in text:

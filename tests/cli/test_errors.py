@@ -76,9 +76,16 @@ def test_a_headerless_extract_is_refused_without_printing_its_first_row(tmp_path
 
 def test_a_five_megabyte_field_is_quarantined_and_the_build_goes_on(tmp_path: Path) -> None:
     header = "num_immatriculation,cnie,nom,prenom,date_naissance,sexe,salaire_mensuel\n"
-    body = "123456789,BK1,ALAOUI,SAID,05/11/1980,M,1\n" + "223456789,BK2," + "X" * 5_000_000 + ",A,01/01/1990,M,1\n"
+    body = (
+        "123456789,BK1,ALAOUI,SAID,05/11/1980,M,1\n"
+        + "223456789,BK2,"
+        + "X" * 5_000_000
+        + ",A,01/01/1990,M,1\n"
+    )
     (tmp_path / "cnss.csv").write_text(header + body, encoding="utf-8")
-    result = sijill("build", str(tmp_path), "--db", f"sqlite:///{tmp_path / 'r.db'}", "--engine", "deterministic")
+    result = sijill(
+        "build", str(tmp_path), "--db", f"sqlite:///{tmp_path / 'r.db'}", "--engine", "deterministic"
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
 

@@ -104,6 +104,26 @@ def bulk_insert_tuples(
     return len(tuples)
 
 
+def copy_from_duckdb(session: Session, table: FromClause, names: Sequence[str], con: Any, sql: str) -> None:
+    """Write the rows of a DuckDB query into a PostgreSQL table without a Python object per value.
+
+    DuckDB writes CSV (an empty string quoted, NULL unquoted: PostgreSQL's own CSV rules) to a
+    temporary file that COPY streams into the session's transaction.
+    """
+    import tempfile
+
+    table = cast(Table, table)
+    with tempfile.TemporaryDirectory(prefix="sijill-copy-") as tmp:
+        path = f"{tmp}/rows.csv"
+        con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)")
+        quoted = ", ".join(f'"{n}"' for n in names)
+        raw = session.connection().connection.driver_connection
+        copy_sql = f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT csv)'
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy, open(path, "rb") as f:  # type: ignore[union-attr]
+            while block := f.read(1 << 20):
+                copy.write(block)
+
+
 def next_ids(session: Session, table: FromClause, count: int) -> list[int]:
     """Reserve `count` new primary keys of a table, for rows inserted in bulk in this transaction.
 

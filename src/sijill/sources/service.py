@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert_tuples, next_ids
+from sijill.db.bulk import bulk_insert_tuples, copy_from_duckdb, next_ids
 from sijill.history import record_events
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import ExtractFile
@@ -231,6 +231,9 @@ def _insert_records(con: Any, session: Session, batch: IngestBatch, new_rows: in
         CASE WHEN status = '{ACCEPTED}' THEN flags ELSE '[]' END, previous_id,
         {parsed}
       FROM classified WHERE status <> '{UNCHANGED}' ORDER BY source_id NULLS LAST, line"""
+    if session.connection().dialect.name == "postgresql":
+        copy_from_duckdb(session, SourceRecord.__table__, RECORD_COLUMNS, con, sql)
+        return
     for rows in fetch_batches(con, sql):
         bulk_insert_tuples(session, SourceRecord.__table__, RECORD_COLUMNS, rows)
 

@@ -1,0 +1,1 @@
+"""The unified social register (placeholder facade while the tables are written)."""

@@ -111,7 +111,9 @@ def _cnss(members: pd.DataFrame, wages: pd.DataFrame, checks: Checks) -> pd.Data
     active = members[members["status"] == MEMBER_ACTIVE].merge(wages, on="person_id")
     above = active[active["wage"] > line]
     return _flag(
-        above, CNSS_WAGE_ABOVE, "a member (" + above["relationship"] + f") is declared to the CNSS above {line:,.0f} MAD a month"
+        above,
+        CNSS_WAGE_ABOVE,
+        "a member (" + above["relationship"] + f") is declared to the CNSS above {line:,.0f} MAD a month",
     )
 
 
@@ -121,9 +123,23 @@ def _deaths(members: pd.DataFrame) -> pd.DataFrame:
     declared_dead = members["reason"] == REJECT_DECEASED
     died_since = (members["reason"] == END_DEATH) & (filled["end_date"] >= members["declared_on"])
     frames = [
-        _flag(members[active_dead], MEMBER_DECEASED, "a member (" + members["relationship"] + ") is deceased in the population register"),
-        _flag(members[declared_dead], MEMBER_DECEASED, "a declared member (" + members["relationship"] + ") was already deceased in the population register"),
-        _flag(members[died_since], MEMBER_DECEASED, "a member (" + members["relationship"] + ") died after the declaration: recertify the household"),
+        _flag(
+            members[active_dead],
+            MEMBER_DECEASED,
+            "a member (" + members["relationship"] + ") is deceased in the population register",
+        ),
+        _flag(
+            members[declared_dead],
+            MEMBER_DECEASED,
+            "a declared member ("
+            + members["relationship"]
+            + ") was already deceased in the population register",
+        ),
+        _flag(
+            members[died_since],
+            MEMBER_DECEASED,
+            "a member (" + members["relationship"] + ") died after the declaration: recertify the household",
+        ),
     ]
     return _concat(frames)
 
@@ -133,7 +149,7 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
     if not len(twice):
         return _flag(twice, TWO_HOUSEHOLDS, pd.Series(dtype="object"))
     ids = twice["person_id"].astype("int64").unique().tolist()
-    holders = []
+    holders: list[Any] = []
     for i in range(0, len(ids), _CHUNK):
         stmt = select(HouseholdMember.person_id, HouseholdMember.household_id, HouseholdMember.id).where(
             HouseholdMember.person_id.in_(ids[i : i + _CHUNK]), HouseholdMember.status == MEMBER_ACTIVE
@@ -141,7 +157,14 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
         holders += session.execute(stmt).all()
     held = pd.DataFrame.from_records(holders, columns=["person_id", "other_household", "other_member"])
     pairs = twice.merge(held, on="person_id")
-    here = _flag(pairs, TWO_HOUSEHOLDS, "a declared member (" + pairs["relationship"] + ") is an active member of household " + pairs["other_household"].astype(str))
+    here = _flag(
+        pairs,
+        TWO_HOUSEHOLDS,
+        "a declared member ("
+        + pairs["relationship"]
+        + ") is an active member of household "
+        + pairs["other_household"].astype(str),
+    )
     there = pd.DataFrame(
         {
             "household_id": pairs["other_household"],
@@ -156,27 +179,51 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
 def _absent(members: pd.DataFrame) -> pd.DataFrame:
     absent = members[(members["status"] == MEMBER_REJECTED) & (members["reason"] == REJECT_NOT_IN_REGISTER)]
     document = absent["declared_ref"].fillna("").str.partition(":")[0]
-    reason = "a declared member (" + absent["relationship"] + ") " + document.map(
-        lambda s: f"whose {s} document is linked to no person of the register" if s else "declared without any document"
+    reason = (
+        "a declared member ("
+        + absent["relationship"]
+        + ") "
+        + document.map(
+            lambda s: (
+                f"whose {s} document is linked to no person of the register"
+                if s
+                else "declared without any document"
+            )
+        )
     )
     return _flag(absent, NOT_IN_REGISTER, reason)
 
 
 def _school(members: pd.DataFrame, schooling: pd.DataFrame, checks: Checks, on: date) -> pd.DataFrame:
     low, high = checks.school_ages[0].value, checks.school_ages[1].value
-    active = members[(members["status"] == MEMBER_ACTIVE) & ~is_deceased(members.fillna({"person_status": "", "death_date": ""}))]
+    active = members[
+        (members["status"] == MEMBER_ACTIVE)
+        & ~is_deceased(members.fillna({"person_status": "", "death_date": ""}))
+    ]
     ages = age_on(active["birth_date"], on)
     of_age = active[(ages >= low) & (ages <= high)]
     missing = of_age[~of_age["person_id"].isin(schooling["person_id"])]
     ages = age_on(missing["birth_date"], on).astype("int64").astype(str)
-    return _flag(missing, SCHOOL_AGE_NOT_IN_MASSAR, "a member (" + missing["relationship"] + ") aged " + ages + " is of school age and not enrolled in MASSAR")
+    return _flag(
+        missing,
+        SCHOOL_AGE_NOT_IN_MASSAR,
+        "a member ("
+        + missing["relationship"]
+        + ") aged "
+        + ages
+        + " is of school age and not enrolled in MASSAR",
+    )
 
 
-def _recertification(session: Session, checks: Checks, on: date, household_ids: Sequence[int] | None) -> pd.DataFrame:
+def _recertification(
+    session: Session, checks: Checks, on: date, household_ids: Sequence[int] | None
+) -> pd.DataFrame:
     months = checks.recertify_after_months.value
     year, month = divmod(on.year * 12 + on.month - 1 - months, 12)
     line = date(year, month + 1, min(on.day, 28)).isoformat()
-    stmt = select(Household.id, Household.declared_on).where(Household.status == HOUSEHOLD_ACTIVE, Household.declared_on < line)
+    stmt = select(Household.id, Household.declared_on).where(
+        Household.status == HOUSEHOLD_ACTIVE, Household.declared_on < line
+    )
     if household_ids is not None:
         stmt = stmt.where(Household.id.in_(list(household_ids)))
     old = pd.DataFrame.from_records(session.execute(stmt).all(), columns=["household_id", "declared_on"])

@@ -167,7 +167,9 @@ class Program(_Strict):
         if (needs_children or "has_children" in self.eligibility.require) and self.children is None:
             raise ValueError("benefits per child or birth, or conditions on children, need [children]")
         if ("emergency_area" in self.eligibility.require) != (self.emergency is not None):
-            raise ValueError("an [emergency] section goes with the emergency_area condition, and only with it")
+            raise ValueError(
+                "an [emergency] section goes with the emergency_area condition, and only with it"
+            )
         names = [b.component for b in self.benefits]
         if len(set(names)) != len(names):
             raise ValueError("two benefits share a component name")
@@ -350,5 +352,5 @@ def index_to_toml(spec: IndexSpec, header: str = "") -> str:
         f"target = {_toml_string(spec.target)}",
         "",
     ]
-    lines += _area_toml("urban", spec.urban) + [""] + _area_toml("rural", spec.rural)
+    lines += [*_area_toml("urban", spec.urban), "", *_area_toml("rural", spec.rural)]
     return "\n".join(lines) + "\n"

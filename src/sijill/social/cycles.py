@@ -142,9 +142,9 @@ def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
             "rule": rule,
             "amount_mad": int(a),
         }
-        for h, b, c, rule, a in lines[["household_id", "beneficiary_person_id", "component", "rule", "amount_mad"]].itertuples(
-            index=False
-        )
+        for h, b, c, rule, a in lines[
+            ["household_id", "beneficiary_person_id", "component", "rule", "amount_mad"]
+        ].itertuples(index=False)
     ]
     bulk_insert(session, EntitlementLine.__table__, line_rows)
 
@@ -207,7 +207,9 @@ def run_cycle(
         clock = now
         step(stage)
 
-    to_compute = [p for p in wanted if (c := _cycle(session, p, period)) is None or c.status == CYCLE_PREPARED]
+    to_compute = [
+        p for p in wanted if (c := _cycle(session, p, period)) is None or c.status == CYCLE_PREPARED
+    ]
     if to_compute:
         follow_register(session=session)
         lap("following the register")
@@ -267,7 +269,10 @@ def write_cycle_files(*, session: Session, period: str, programs: list[str], out
         cycle = _cycle(session, program, period)
         if cycle is None:
             continue
-        rows = [[program, period, h, u, a] for _i, h, u, a in _entitlement_rows(session, program, period, due_only=False)]
+        rows = [
+            [program, period, h, u, a]
+            for _i, h, u, a in _entitlement_rows(session, program, period, due_only=False)
+        ]
         files.append(_write_csv(out_dir / f"{program}.csv", PAYMENT_LIST_COLUMNS, rows))
         for row in cycle.summary.get("exclusions", []):
             exclusions.append([program, period, *(row[c] for c in EXCLUSION_COLUMNS)])
@@ -294,7 +299,9 @@ def approve_cycle(*, session: Session, period: str, by: str, program: str | None
     cycles = _cycles_of(session, period, program)
     for cycle in cycles:
         if cycle.status != CYCLE_PREPARED:
-            raise RuleRefused(f"cycle {cycle.program} {period} is {cycle.status}, not prepared: nothing to approve")
+            raise RuleRefused(
+                f"cycle {cycle.program} {period} is {cycle.status}, not prepared: nothing to approve"
+            )
         if cycle.prepared_by == by:
             raise RuleRefused(
                 f"cycle {cycle.program} {period} was prepared by the same person: "
@@ -325,7 +332,9 @@ def release_cycle(
     cycles = _cycles_of(session, period, program)
     for cycle in cycles:
         if cycle.status != CYCLE_APPROVED:
-            raise RuleRefused(f"cycle {cycle.program} {period} is {cycle.status}: only an approved cycle is released")
+            raise RuleRefused(
+                f"cycle {cycle.program} {period} is {cycle.status}: only an approved cycle is released"
+            )
     follow_register(session=session)
     now = utcnow()
     out_dir.mkdir(parents=True, exist_ok=True)

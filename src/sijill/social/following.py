@@ -68,7 +68,9 @@ def _event(household_id: int, action: str, detail: dict[str, Any]) -> dict[str, 
     return {"entity": HOUSEHOLD_ENTITY, "entity_id": household_id, "action": action, "detail": detail}
 
 
-def _follow_merges(session: Session, members: pd.DataFrame, persons: pd.DataFrame, out: FollowOutcome) -> None:
+def _follow_merges(
+    session: Session, members: pd.DataFrame, persons: pd.DataFrame, out: FollowOutcome
+) -> None:
     merged = persons[persons["merged_into"].notna()]
     if not len(merged):
         return
@@ -77,11 +79,17 @@ def _follow_merges(session: Session, members: pd.DataFrame, persons: pd.DataFram
     active_ids = set(members["person_id"])
     uin_of = dict(zip(persons["person_id"], persons["uin"], strict=True))
     events = []
-    for member_id, household_id, person_id in moved[["member_id", "household_id", "person_id"]].itertuples(index=False):
+    for member_id, household_id, person_id in moved[["member_id", "household_id", "person_id"]].itertuples(
+        index=False
+    ):
         survivor = int(survivor_of.get(person_id, person_id))
         values: dict[str, Any]
         if survivor in active_ids:
-            values = {"status": MEMBER_ENDED, "reason": REJECT_DUPLICATE, "end_date": date.today().isoformat()}
+            values = {
+                "status": MEMBER_ENDED,
+                "reason": REJECT_DUPLICATE,
+                "end_date": date.today().isoformat(),
+            }
         else:
             values = {"person_id": survivor, "uin": _uin(session, survivor, uin_of)}
             active_ids.add(survivor)
@@ -125,7 +133,9 @@ def _follow_household(
             .where(HouseholdMember.id == int(member_id))
             .values(status=MEMBER_ENDED, reason=END_DEATH, end_date=end)
         )
-        events.append(_event(household.id, "member_died", {"member_id": int(member_id), "relationship": relationship}))
+        events.append(
+            _event(household.id, "member_died", {"member_id": int(member_id), "relationship": relationship})
+        )
         out.deaths += 1
     head_died = household.head_person_id in set(dead["person_id"])
     if head_died:
@@ -140,7 +150,12 @@ def _follow_household(
 
 
 def _succeed(
-    session: Session, household: Household, dead: pd.DataFrame, rest: pd.DataFrame, today: date, out: FollowOutcome
+    session: Session,
+    household: Household,
+    dead: pd.DataFrame,
+    rest: pd.DataFrame,
+    today: date,
+    out: FollowOutcome,
 ) -> list[dict[str, Any]]:
     heir = _successor(rest, today)
     old_head = dead[dead["person_id"] == household.head_person_id].iloc[0]
@@ -148,7 +163,9 @@ def _succeed(
     if heir is None:
         return [_event(household.id, "head_changed", {"member_id": None})]
     session.execute(
-        update(HouseholdMember).where(HouseholdMember.id == int(heir["member_id"])).values(relationship="head")
+        update(HouseholdMember)
+        .where(HouseholdMember.id == int(heir["member_id"]))
+        .values(relationship="head")
     )
     if old_head["sex"] == "M" and heir["relationship"] == "spouse" and heir["sex"] == "F":
         household.variables = {**household.variables, "head_marital_status": "widowed"}
@@ -179,7 +196,7 @@ def _deceased_recipients(session: Session) -> list[int]:
     if not recipients:
         return []
     persons = persons_frame(session=session, person_ids=recipients)
-    return persons.loc[is_deceased(persons), "person_id"].astype("int64").tolist()
+    return [int(p) for p in persons.loc[is_deceased(persons), "person_id"]]
 
 
 def follow_register(*, session: Session) -> FollowOutcome:
@@ -203,7 +220,9 @@ def follow_register(*, session: Session) -> FollowOutcome:
                 session, household, members[of_household & dead_mask], members[of_household & ~dead_mask], out
             )
         record_events(session=session, build_id=None, events=events)
-    out.entitlements_held = hold_unpaid_for_deceased(session=session, person_ids=_deceased_recipients(session))
+    out.entitlements_held = hold_unpaid_for_deceased(
+        session=session, person_ids=_deceased_recipients(session)
+    )
     if out.deaths or out.merges or out.entitlements_held:
         logger.info(
             "followed the register: %d deaths, %d merges, %d entitlements held",

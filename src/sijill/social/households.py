@@ -155,7 +155,7 @@ def _active_elsewhere(session: Session, person_ids: list[int]) -> dict[int, int]
         stmt = select(HouseholdMember.person_id, HouseholdMember.household_id).where(
             HouseholdMember.person_id.in_(chunk), HouseholdMember.status == MEMBER_ACTIVE
         )
-        found.update({int(p): int(h) for p, h in session.execute(stmt)})
+        found.update({int(p): int(h) for p, h in session.execute(stmt) if p is not None})
     return found
 
 
@@ -225,7 +225,9 @@ def _insert_households(
     heads = members[(members["relationship"] == "head") & (members["status"] == MEMBER_ACTIVE)]
     head_of = dict(zip(heads["household_id"], heads["person_id"].astype("int64"), strict=True))
     rows = []
-    for hid, ref, code, variables in zip(ids, frame["household_id"], frame["commune"], _variables(frame), strict=True):
+    for hid, ref, code, variables in zip(
+        ids, frame["household_id"], frame["commune"], _variables(frame), strict=True
+    ):
         commune: Commune = known[code]
         rows.append(
             {
@@ -246,7 +248,9 @@ def _insert_households(
         )
     bulk_insert(session, Household.__table__, rows)
     _insert_members(session, members, day)
-    residences = [{"household_id": r["id"], "commune": r["commune"], "start_date": day, "end_date": None} for r in rows]
+    residences = [
+        {"household_id": r["id"], "commune": r["commune"], "start_date": day, "end_date": None} for r in rows
+    ]
     bulk_insert(session, HouseholdResidence.__table__, residences)
     record_events(session=session, build_id=None, events=_registration_events(members, by))
 
@@ -285,7 +289,11 @@ def _registration_events(members: pd.DataFrame, by: str) -> list[dict[str, Any]]
         _event(
             int(hid),
             "registered",
-            {"by": by, "members": int(row.get(MEMBER_ACTIVE, 0)), "rejected": int(row.get(MEMBER_REJECTED, 0))},
+            {
+                "by": by,
+                "members": int(row.get(MEMBER_ACTIVE, 0)),
+                "rejected": int(row.get(MEMBER_REJECTED, 0)),
+            },
         )
         for hid, row in counts.iterrows()
     ]
@@ -332,7 +340,12 @@ def import_households(
     if len(members):
         rejected = members.loc[~accepted, "reason"].value_counts()
         outcome.members_rejected = {str(k): int(v) for k, v in rejected.items()}
-    logger.info("households imported: %d created, %d updated, %d refused", outcome.created, outcome.updated, len(refused))
+    logger.info(
+        "households imported: %d created, %d updated, %d refused",
+        outcome.created,
+        outcome.updated,
+        len(refused),
+    )
     return outcome
 
 
@@ -344,7 +357,9 @@ def _member_person_ids(session: Session, members: Sequence[MemberDeclaration]) -
     ids: list[int] = []
     for position, member in enumerate(members, start=1):
         if member.relationship not in RELATIONSHIPS:
-            raise InvalidHousehold(f"member {position}: unknown relationship (use {', '.join(RELATIONSHIPS)})")
+            raise InvalidHousehold(
+                f"member {position}: unknown relationship (use {', '.join(RELATIONSHIPS)})"
+            )
         person = get_person_by_uin(session=session, uin=member.uin)
         if person is None:
             raise InvalidHousehold(f"member {position}: no person of the register holds this UIN")

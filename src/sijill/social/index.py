@@ -123,7 +123,9 @@ def explain_score(spec: IndexSpec, row: dict[str, Any]) -> ScoreExplanation:
 
 def log_consumption(monthly_per_person: pd.Series) -> pd.Series:
     """Return the index's target from a survey's monthly consumption per person."""
-    return pd.Series(np.log(np.maximum(_numeric(monthly_per_person) * MONTHS, 1.0)), index=monthly_per_person.index)
+    return pd.Series(
+        np.log(np.maximum(_numeric(monthly_per_person) * MONTHS, 1.0)), index=monthly_per_person.index
+    )
 
 
 def _design(model: AreaModel, frame: pd.DataFrame, regions: list[str]) -> np.ndarray:
@@ -140,7 +142,9 @@ def _fit_area(model: AreaModel, frame: pd.DataFrame, target: pd.Series) -> AreaM
     x = _design(model, frame, present)
     coef, *_ = np.linalg.lstsq(x, target.to_numpy(), rcond=None)
     fitted_regions = dict.fromkeys(regions, 0.0)
-    fitted_regions.update({r: round(float(c), 4) for r, c in zip(present[1:], coef[1 : len(present)], strict=True)})
+    fitted_regions.update(
+        {r: round(float(c), 4) for r, c in zip(present[1:], coef[1 : len(present)], strict=True)}
+    )
     terms = [
         t.model_copy(update={"coefficient": round(float(c), 4)})
         for t, c in zip(model.terms, coef[len(present) :], strict=True)

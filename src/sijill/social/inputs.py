@@ -45,7 +45,15 @@ def _households(session: Session) -> pd.DataFrame:
         .where(Household.status == HOUSEHOLD_ACTIVE)
         .order_by(Household.id)
     )
-    columns = ["household_id", "commune", "urban", "region_code", "head_marital_status", "score", "model_version"]
+    columns = [
+        "household_id",
+        "commune",
+        "urban",
+        "region_code",
+        "head_marital_status",
+        "score",
+        "model_version",
+    ]
     frame = pd.DataFrame.from_records(session.execute(stmt).all(), columns=columns)
     frame["urban"] = frame["urban"].astype(bool)
     frame["score"] = frame["score"].astype("float64")

@@ -55,11 +55,19 @@ def _source_crosswalk(session: Session, source: str, ids: set[str]) -> pd.DataFr
     else:
         ordered = sorted(ids)
         parts = [
-            _frame(session, base.where(SourceRecord.source_id.in_(ordered[i : i + _CHUNK])), ["source_id", "person_id"])
+            _frame(
+                session,
+                base.where(SourceRecord.source_id.in_(ordered[i : i + _CHUNK])),
+                ["source_id", "person_id"],
+            )
             for i in range(0, len(ordered), _CHUNK)
         ]
-        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["source_id", "person_id"])
-    return pd.DataFrame({"document": source + ":" + frame["source_id"].astype(str), "person_id": frame["person_id"]})
+        frame = (
+            pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["source_id", "person_id"])
+        )
+    return pd.DataFrame(
+        {"document": source + ":" + frame["source_id"].astype(str), "person_id": frame["person_id"]}
+    )
 
 
 PERSON_COLUMNS = ["person_id", "uin", "person_status", "merged_into", "sex", "birth_date", "death_date"]
@@ -68,7 +76,13 @@ PERSON_COLUMNS = ["person_id", "uin", "person_status", "merged_into", "sex", "bi
 def persons_frame(*, session: Session, person_ids: Iterable[int] | None = None) -> pd.DataFrame:
     """Return the persons (all, or these ids) with UIN, status, sex and dates."""
     stmt = select(
-        Person.id, Person.uin, Person.status, Person.merged_into, Person.sex, Person.birth_date, Person.death_date
+        Person.id,
+        Person.uin,
+        Person.status,
+        Person.merged_into,
+        Person.sex,
+        Person.birth_date,
+        Person.death_date,
     )
     if person_ids is None:
         return _frame(session, stmt, PERSON_COLUMNS)

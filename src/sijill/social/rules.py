@@ -160,7 +160,12 @@ def household_reasons(program: Program, inputs: CycleInputs, members: pd.DataFra
             _reason(h, ~met, CONDITION_NOT_MET, "head is not a widowed woman")
         elif condition == "emergency_area":
             area = inputs.emergency.get(program.id, set())
-            _reason(h, ~h["household_id"].isin(area), CONDITION_NOT_MET, "not in a listed commune on the event date")
+            _reason(
+                h,
+                ~h["household_id"].isin(area),
+                CONDITION_NOT_MET,
+                "not in a listed commune on the event date",
+            )
         else:
             with_children = h["household_id"].isin(_children(program, members)["household_id"])
             _reason(h, ~with_children, CONDITION_NOT_MET, "no child")
@@ -177,7 +182,9 @@ def _rank(children: pd.DataFrame, oldest_first: bool) -> pd.Series:
     return (ordered.groupby("household_id").cumcount() + 1).reindex(children.index)
 
 
-def _child_lines(program: Program, benefit: Benefit, counted: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _child_lines(
+    program: Program, benefit: Benefit, counted: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the lines of a per-child benefit and the children no rate applies to."""
     amount = pd.Series(np.nan, index=counted.index)
     rule = pd.Series("", index=counted.index, dtype="object")
@@ -200,7 +207,9 @@ def _child_lines(program: Program, benefit: Benefit, counted: pd.DataFrame) -> t
     return lines, counted[~paid]
 
 
-def _counted_children(program: Program, children: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[pd.DataFrame, str]]]:
+def _counted_children(
+    program: Program, children: pd.DataFrame
+) -> tuple[pd.DataFrame, list[tuple[pd.DataFrame, str]]]:
     """Apply the children's schooling conditions and the cap on their number; rank them."""
     spec = program.children
     assert spec is not None
@@ -258,14 +267,20 @@ def _household_lines(benefit: Benefit, households: pd.Index, with_children: pd.I
         ids = ids[~ids.isin(with_children)]
     elif benefit.when == "has_children":
         ids = ids[ids.isin(with_children)]
-    rule = {"always": "per household", "no_children": "household without children", "has_children": "household with children"}
+    rule = {
+        "always": "per household",
+        "no_children": "household without children",
+        "has_children": "household with children",
+    }
     return _lines(ids, None, benefit.component, rule[benefit.when], benefit.amount.value)
 
 
 def _member_lines(benefit: Benefit, members: pd.DataFrame) -> pd.DataFrame:
     assert benefit.amount is not None
     alive = members[members["alive"]]
-    return _lines(alive["household_id"], alive["person_id"], benefit.component, "per member", benefit.amount.value)
+    return _lines(
+        alive["household_id"], alive["person_id"], benefit.component, "per member", benefit.amount.value
+    )
 
 
 def _limit_lines(program: Program, lines: pd.DataFrame, eligible: pd.Index) -> pd.DataFrame:
@@ -276,10 +291,14 @@ def _limit_lines(program: Program, lines: pd.DataFrame, eligible: pd.Index) -> p
     parts = []
     if program.limits.minimum is not None:
         low = sums[sums < program.limits.minimum.value]
-        parts.append(_adjustment(low.index, program.limits.minimum.value - low, "minimum", "household minimum"))
+        parts.append(
+            _adjustment(low.index, program.limits.minimum.value - low, "minimum", "household minimum")
+        )
     if program.limits.maximum is not None:
         high = sums[sums > program.limits.maximum.value]
-        parts.append(_adjustment(high.index, program.limits.maximum.value - high, "maximum", "household maximum"))
+        parts.append(
+            _adjustment(high.index, program.limits.maximum.value - high, "maximum", "household maximum")
+        )
     return pd.concat(parts, ignore_index=True) if parts else _empty_lines()
 
 
@@ -287,7 +306,9 @@ def _adjustment(ids: pd.Index, amounts: pd.Series, component: str, rule: str) ->
     return _lines(ids, None, component, rule, amounts.to_numpy().astype("int64"))
 
 
-def _lines(households: object, beneficiaries: object, component: str, rule: object, amounts: object) -> pd.DataFrame:
+def _lines(
+    households: object, beneficiaries: object, component: str, rule: object, amounts: object
+) -> pd.DataFrame:
     """Return lines with one set of dtypes, whatever built them (none may be all missing)."""
     ids = np.asarray(households, dtype="int64")
     persons = pd.array(beneficiaries if beneficiaries is not None else [pd.NA] * len(ids), dtype="Int64")
@@ -338,19 +359,35 @@ def choose_recipients(program: Program, members: pd.DataFrame, alive_now: set[in
 # ---------------------------------------------------------------- the program
 
 
-def _person_exclusions(inputs: CycleInputs, eligible: pd.Index, members: pd.DataFrame) -> list[tuple[pd.DataFrame, str, str]]:
+def _person_exclusions(
+    inputs: CycleInputs, eligible: pd.Index, members: pd.DataFrame
+) -> list[tuple[pd.DataFrame, str, str]]:
     """Return the declared persons of eligible households who are not counted, and why."""
     m = inputs.members[inputs.members["household_id"].isin(eligible)]
     rejected = m[m["status"] == "rejected"]
     out = [
         (rejected[rejected["reason"] == "duplicate"], DUPLICATE, "declared in another household"),
-        (rejected[rejected["reason"] == "not_in_register"], NOT_IN_REGISTER, "declared member not in the register"),
+        (
+            rejected[rejected["reason"] == "not_in_register"],
+            NOT_IN_REGISTER,
+            "declared member not in the register",
+        ),
         (rejected[rejected["reason"] == "deceased"], DECEASED, "declared member deceased"),
     ]
-    dead = members[members["household_id"].isin(eligible) & ~members["alive"] & members["birth_date"].fillna("").le(inputs.start.isoformat())]
+    dead = members[
+        members["household_id"].isin(eligible)
+        & ~members["alive"]
+        & members["birth_date"].fillna("").le(inputs.start.isoformat())
+    ]
     previous, _ = period_bounds(previous_period(inputs.period))
-    ended = m[(m["reason"] == "death") & (m["end_date"].fillna("") >= previous.isoformat()) & (m["end_date"].fillna("") <= inputs.start.isoformat())]
-    out.append((pd.concat([dead, ended]).drop_duplicates("member_id"), DECEASED, "member died before the period"))
+    ended = m[
+        (m["reason"] == "death")
+        & (m["end_date"].fillna("") >= previous.isoformat())
+        & (m["end_date"].fillna("") <= inputs.start.isoformat())
+    ]
+    out.append(
+        (pd.concat([dead, ended]).drop_duplicates("member_id"), DECEASED, "member died before the period")
+    )
     return out
 
 
@@ -359,10 +396,17 @@ def _exclusion_rows(
 ) -> pd.DataFrame:
     out = households[households["reason"].notna()].copy()
     out["persons"] = out["household_id"].map(persons_of).fillna(0).astype("int64")
-    rows = out.groupby(["reason", "detail"]).agg(households=("household_id", "size"), persons=("persons", "sum"))
+    rows = out.groupby(["reason", "detail"]).agg(
+        households=("household_id", "size"), persons=("persons", "sum")
+    )
     rows = rows.reset_index()
     extra = [
-        {"reason": reason, "detail": detail, "households": frame["household_id"].nunique(), "persons": len(frame)}
+        {
+            "reason": reason,
+            "detail": detail,
+            "households": frame["household_id"].nunique(),
+            "persons": len(frame),
+        }
         for frame, reason, detail in person_level
         if len(frame)
     ]
@@ -387,11 +431,21 @@ def compute_program(program: Program, inputs: CycleInputs) -> ProgramResult:
     nothing_due = eligible[~eligible.isin(totals[totals > 0].index)]
     _reason(households, households["household_id"].isin(nothing_due), CONDITION_NOT_MET, "nothing due")
     no_one = eligible[~eligible.isin(recipients.index) & ~eligible.isin(nothing_due)]
-    _reason(households, households["household_id"].isin(no_one), CONDITION_NOT_MET, "no living adult member to receive the payment")
+    _reason(
+        households,
+        households["household_id"].isin(no_one),
+        CONDITION_NOT_MET,
+        "no living adult member to receive the payment",
+    )
     paid = eligible[~eligible.isin(nothing_due) & ~eligible.isin(no_one)]
     # A person is never paid twice for one program and period, whatever the data says.
     shared = paid[recipients.loc[paid, "recipient_person_id"].duplicated(keep="first").to_numpy()]
-    _reason(households, households["household_id"].isin(shared), DUPLICATE, "recipient already paid for another household")
+    _reason(
+        households,
+        households["household_id"].isin(shared),
+        DUPLICATE,
+        "recipient already paid for another household",
+    )
     paid = paid[~paid.isin(shared)]
     persons_of = members[members["alive"]].groupby("household_id").size()
     entitlements = _entitlements(inputs, paid, totals, recipients, persons_of)

@@ -101,7 +101,9 @@ def households_frame(*, session: Session, household_ids: Sequence[int] | None = 
         columns=["household_id", "urban", "region_code", "version", "model_version", "household_version"],
     )
     variables = pd.DataFrame.from_records([orjson.loads(r[4]) for r in rows], index=base.index)
-    variables = variables.drop(columns=[c for c in base.columns if c in variables.columns] + ["size"], errors="ignore")
+    variables = variables.drop(
+        columns=[c for c in base.columns if c in variables.columns] + ["size"], errors="ignore"
+    )
     frame = pd.concat([base, variables], axis=1)
     frame["urban"] = frame["urban"].astype(bool)
     frame["size"] = frame["household_id"].map(_sizes(session)).fillna(0).astype("int64")
@@ -127,16 +129,26 @@ def score_households(
     return ScoreOutcome(spec.version, scored=len(todo), current=len(frame) - len(todo))
 
 
-def _write_scores(session: Session, frame: pd.DataFrame, scores: pd.Series, version: str, *, whole: bool) -> None:
+def _write_scores(
+    session: Session, frame: pd.DataFrame, scores: pd.Series, version: str, *, whole: bool
+) -> None:
     ids = frame["household_id"].astype("int64").tolist()
     if whole:
         session.execute(delete(HouseholdScore))
     else:
         for i in range(0, len(ids), _CHUNK):
-            session.execute(delete(HouseholdScore).where(HouseholdScore.household_id.in_(ids[i : i + _CHUNK])))
+            session.execute(
+                delete(HouseholdScore).where(HouseholdScore.household_id.in_(ids[i : i + _CHUNK]))
+            )
     now = utcnow()
     rows = [
-        {"household_id": h, "model_version": version, "household_version": int(v), "score": float(s), "computed_at": now}
+        {
+            "household_id": h,
+            "model_version": version,
+            "household_version": int(v),
+            "score": float(s),
+            "computed_at": now,
+        }
         for h, v, s in zip(ids, frame["version"], scores, strict=True)
     ]
     bulk_insert(session, HouseholdScore.__table__, rows)

@@ -97,6 +97,7 @@ if TYPE_CHECKING:
         write_differences,
     )
     from sijill.social.queries import (
+        get_household,
         household_entitlements,
         household_flags,
         household_members,
@@ -196,6 +197,7 @@ _WHERE = {
     "write_report": "reports",
     "bar_chart": "reports",
     "household_view": "queries",
+    "get_household": "queries",
     "household_members": "queries",
     "household_flags": "queries",
     "household_entitlements": "queries",
@@ -252,6 +254,7 @@ __all__ = [
     "explain_score",
     "fit_index",
     "follow_register",
+    "get_household",
     "hold_unpaid_for_deceased",
     "household_entitlements",
     "household_flags",

@@ -178,6 +178,8 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
 
 def _absent(members: pd.DataFrame) -> pd.DataFrame:
     absent = members[(members["status"] == MEMBER_REJECTED) & (members["reason"] == REJECT_NOT_IN_REGISTER)]
+    if not len(absent):
+        return pd.DataFrame(columns=FLAG_COLUMNS)
     document = absent["declared_ref"].fillna("").str.partition(":")[0]
     reason = (
         "a declared member ("

@@ -21,7 +21,8 @@ from sijill.social.people import persons_frame
 from sijill.social.scoring import explain_household
 
 
-def _household(session: Session, household_id: int) -> Household:
+def get_household(*, session: Session, household_id: int) -> Household:
+    """Return a household by id, or raise HouseholdNotFound."""
     household = session.get(Household, household_id)
     if household is None:
         raise HouseholdNotFound(f"no household {household_id}")
@@ -105,7 +106,7 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
 
 def household_view(*, session: Session, household_id: int) -> dict[str, Any]:
     """Return everything the desk shows of one household."""
-    h = _household(session, household_id)
+    h = get_household(session=session, household_id=household_id)
     return {
         "household_id": h.id,
         "ref": h.ref,

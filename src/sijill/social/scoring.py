@@ -100,7 +100,8 @@ def households_frame(*, session: Session, household_ids: Sequence[int] | None = 
         [r[:4] + r[5:] for r in rows],
         columns=["household_id", "urban", "region_code", "version", "model_version", "household_version"],
     )
-    variables = pd.DataFrame.from_records([orjson.loads(r[4]) for r in rows], index=base.index)
+    parsed = [orjson.loads(r[4]) for r in rows]
+    variables = pd.DataFrame.from_records(parsed, index=base.index) if parsed else pd.DataFrame(index=base.index)
     variables = variables.drop(
         columns=[c for c in base.columns if c in variables.columns] + ["size"], errors="ignore"
     )

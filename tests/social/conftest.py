@@ -113,7 +113,13 @@ def _write_extracts(directory: Path, persons: Sequence[P], acts: dict[str, str])
         )
         if p.attendance is not None:
             massar.append(
-                {"code_massar": f"G{i + 1:09d}", **ident, "sexe": p.sex, "date_naissance": p.born, "assiduite": f"{p.attendance:.2f}"}
+                {
+                    "code_massar": f"G{i + 1:09d}",
+                    **ident,
+                    "sexe": p.sex,
+                    "date_naissance": p.born,
+                    "assiduite": f"{p.attendance:.2f}",
+                }
             )
         if p.wage is not None:
             cnss.append(
@@ -128,10 +134,42 @@ def _write_extracts(directory: Path, persons: Sequence[P], acts: dict[str, str])
                 }
             )
     for name, rows, columns in (
-        ("civil", civil, ["acte_id", "nom_ar", "prenom_ar", "nom_fr", "prenom_fr", "sexe", "date_naissance", "commune_naissance", "prenom_pere_ar", "date_deces"]),
+        (
+            "civil",
+            civil,
+            [
+                "acte_id",
+                "nom_ar",
+                "prenom_ar",
+                "nom_fr",
+                "prenom_fr",
+                "sexe",
+                "date_naissance",
+                "commune_naissance",
+                "prenom_pere_ar",
+                "date_deces",
+            ],
+        ),
         ("cnie", cnie, ["cnie", "nom_ar", "prenom_ar", "nom_fr", "prenom_fr", "sexe", "date_naissance"]),
-        ("massar", massar, ["code_massar", "nom_fr", "prenom_fr", "nom_ar", "prenom_ar", "sexe", "date_naissance", "assiduite"]),
-        ("cnss", cnss, ["num_immatriculation", "cnie", "nom", "prenom", "date_naissance", "sexe", "salaire_mensuel"]),
+        (
+            "massar",
+            massar,
+            [
+                "code_massar",
+                "nom_fr",
+                "prenom_fr",
+                "nom_ar",
+                "prenom_ar",
+                "sexe",
+                "date_naissance",
+                "assiduite",
+            ],
+        ),
+        (
+            "cnss",
+            cnss,
+            ["num_immatriculation", "cnie", "nom", "prenom", "date_naissance", "sexe", "salaire_mensuel"],
+        ),
     ):
         path = directory / f"{name}.csv"
         if not rows:
@@ -174,12 +212,23 @@ class H:
 
 def write_households(register: Register, households: Sequence[H], path: Path) -> Path:
     """Write a survey file in the generator's format, members declared by their birth act."""
-    columns = ["household_id", "commune", "area", "members", "member_ids", "size", "pmt", "head_marital_status"]
+    columns = [
+        "household_id",
+        "commune",
+        "area",
+        "members",
+        "member_ids",
+        "size",
+        "pmt",
+        "head_marital_status",
+    ]
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
         for h in households:
-            docs = [h.documents.get(k, register.document(k) if k in register.acts else "") for k, _ in h.members]
+            docs = [
+                h.documents.get(k, register.document(k) if k in register.acts else "") for k, _ in h.members
+            ]
             writer.writerow(
                 [
                     h.ref,
@@ -203,14 +252,21 @@ def test_index() -> IndexSpec:
         terms=[Term(variable="pmt", coefficient=1.0)],
     )
     return IndexSpec(
-        version="test-identity", status="illustrative", note="score = pmt", source="tests", urban=area, rural=area
+        version="test-identity",
+        status="illustrative",
+        note="score = pmt",
+        source="tests",
+        urban=area,
+        rural=area,
     )
 
 
 DECLARED = date(2025, 12, 1)
 
 
-def import_survey(register: Register, households: Sequence[H], path: Path, declared_on: date = DECLARED) -> None:
+def import_survey(
+    register: Register, households: Sequence[H], path: Path, declared_on: date = DECLARED
+) -> None:
     """Write and import a survey file of these households."""
     from sijill.social import import_households
 
@@ -219,7 +275,9 @@ def import_survey(register: Register, households: Sequence[H], path: Path, decla
         import_households(session=session, path=path, declared_on=declared_on, by="clerk")
 
 
-def run(register: Register, period: str, out: Path | None = None, by: str = "preparer", **kwargs: object) -> None:
+def run(
+    register: Register, period: str, out: Path | None = None, by: str = "preparer", **kwargs: object
+) -> None:
     """Prepare the cycles of a period with the test index."""
     from sijill.social import run_cycle
 

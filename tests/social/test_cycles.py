@@ -19,7 +19,17 @@ from sijill.social import (
     release_cycle,
     sector_token,
 )
-from tests.social.conftest import H, P, Register, amounts, exclusions, household_ids, import_survey, recipient, run
+from tests.social.conftest import (
+    H,
+    P,
+    Register,
+    amounts,
+    exclusions,
+    household_ids,
+    import_survey,
+    recipient,
+    run,
+)
 
 Make = Callable[[Sequence[P]], Register]
 
@@ -84,7 +94,9 @@ def test_the_preparer_can_never_approve(register: Register) -> None:
     # The database refuses it too, whatever writes to it.
     with pytest.raises(DBAPIError), session_scope(register.engine) as session:
         session.execute(
-            update(Cycle).values(status="approved", approved_by=Cycle.prepared_by, approved_at=text("CURRENT_TIMESTAMP"))
+            update(Cycle).values(
+                status="approved", approved_by=Cycle.prepared_by, approved_at=text("CURRENT_TIMESTAMP")
+            )
         )
     with session_scope(register.engine) as session:
         assert {c.status for c in session.scalars(select(Cycle))} == {"prepared"}
@@ -117,12 +129,16 @@ def test_entitlements_that_were_not_released_can_never_be_paid(register: Registe
 
 def _write_status(path: Path, rows: list[dict[str, str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=["program", "period", "household_id", "uin", "amount_mad", "status"])
+        writer = csv.DictWriter(
+            f, fieldnames=["program", "period", "household_id", "uin", "amount_mad", "status"]
+        )
         writer.writeheader()
         writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
 
 
-def test_reconciling_records_payments_once_and_reports_every_difference(register: Register, tmp_path: Path) -> None:
+def test_reconciling_records_payments_once_and_reports_every_difference(
+    register: Register, tmp_path: Path
+) -> None:
     run(register, "2026-03")
     _approve(register, "2026-03")
     _release(register, "2026-03", tmp_path / "bank")
@@ -141,7 +157,11 @@ def test_reconciling_records_payments_once_and_reports_every_difference(register
     with session_scope(register.engine) as session:
         first = reconcile_payments(session=session, path=status)
     assert first.recorded == {"paid": 1}
-    assert first.counts() == {"reported twice in the file": 1, "no such entitlement": 1, "no status reported": 1}
+    assert first.counts() == {
+        "reported twice in the file": 1,
+        "no such entitlement": 1,
+        "no status reported": 1,
+    }
     _write_status(status, [{**family, "status": "paid"}, {**single, "amount_mad": "999", "status": "paid"}])
     with session_scope(register.engine) as session:
         second = reconcile_payments(session=session, path=status)
@@ -187,7 +207,9 @@ def test_the_release_file_may_carry_sector_tokens_instead_of_uins(register: Regi
     _release(register, "2026-03", tmp_path / "bank", key=key)
     rows = _rows(tmp_path / "bank" / "family_allowance.release.csv")
     assert "uin" not in rows[0]
-    assert {r["sector_token"] for r in rows} == {sector_token(key, register.uin(k)) for k in ("mother", "single")}
+    assert {r["sector_token"] for r in rows} == {
+        sector_token(key, register.uin(k)) for k in ("mother", "single")
+    }
     assert register.uin("mother") not in (tmp_path / "bank" / "family_allowance.release.csv").read_text()
 
 
@@ -209,10 +231,14 @@ def test_a_recipient_who_dies_in_the_middle_of_a_cycle_is_not_paid_and_the_next_
     assert amounts(register, "family_allowance", "2026-04") == {"family": 750, "single": 500}
 
 
-def test_a_child_who_dies_in_the_middle_of_a_cycle_counts_that_month_and_not_after(register: Register) -> None:
+def test_a_child_who_dies_in_the_middle_of_a_cycle_counts_that_month_and_not_after(
+    register: Register,
+) -> None:
     register.die("kid2", "2026-03-15")
     run(register, "2026-03")
     run(register, "2026-04")
     assert amounts(register, "family_allowance", "2026-03") == {"family": 750, "single": 500}
     assert amounts(register, "family_allowance", "2026-04") == {"family": 500, "single": 500}
-    assert exclusions(register, "family_allowance", "2026-04")[("deceased", "member died before the period")] == (1, 1)
+    assert exclusions(register, "family_allowance", "2026-04")[
+        ("deceased", "member died before the period")
+    ] == (1, 1)

@@ -33,7 +33,8 @@ def _family(prefix: str, children: Sequence[tuple[str, float | None]], mother: b
     if mother:
         people.append(P(f"{prefix}_mother", "F", "1983-07-01"))
     people += [
-        P(f"{prefix}_c{i}", "F" if i % 2 else "M", born, attendance=att) for i, (born, att) in enumerate(children, 1)
+        P(f"{prefix}_c{i}", "F" if i % 2 else "M", born, attendance=att)
+        for i, (born, att) in enumerate(children, 1)
     ]
     return people
 
@@ -91,7 +92,9 @@ def test_family_allowance_floor_and_flat_amount_and_an_index_equal_to_the_thresh
     run(register, "2026-01")
     assert amounts(register, "family_allowance", "2026-01") == {"couple": 500, "one": 500, "at": 500}
     assert recipient(register, "family_allowance", "2026-01", "one") == register.uin("one_h")
-    assert exclusions(register, "family_allowance", "2026-01")[("above_threshold", "index above 9.743001")] == (1, 2)
+    assert exclusions(register, "family_allowance", "2026-01")[
+        ("above_threshold", "index above 9.743001")
+    ] == (1, 2)
     assert _lines(register, "family_allowance", "2026-01", "one") == [("child", 175), ("minimum", 325)]
     assert _lines(register, "family_allowance", "2026-01", "couple") == [("flat", 500)]
 
@@ -132,7 +135,9 @@ def test_a_child_turning_21_in_the_cycles_month_counts_that_month_and_not_the_ne
     assert amounts(register, "family_allowance", "2026-02") == {"t": 250 + 250 + 250}
 
 
-def test_birth_grants_go_to_the_first_and_second_births_of_the_period(make_register: Make, tmp_path: Path) -> None:
+def test_birth_grants_go_to_the_first_and_second_births_of_the_period(
+    make_register: Make, tmp_path: Path
+) -> None:
     people = [
         P("b1_h", "M", "1990-01-01"),
         P("b1_s", "F", "1992-01-01"),
@@ -151,8 +156,14 @@ def test_birth_grants_go_to_the_first_and_second_births_of_the_period(make_regis
     ids = household_ids(register)
     for ref, baby, born in (("b1", "b1_baby", "2026-01-10"), ("b2", "b2_baby", "2026-01-20")):
         with session_scope(register.engine) as session:
-            payload = {"uin": register.uin(baby), "relationship": "daughter" if ref == "b1" else "son", "since": born}
-            request = request_change(session=session, household_id=ids[ref], kind="add_member", payload=payload, by="clerk")
+            payload = {
+                "uin": register.uin(baby),
+                "relationship": "daughter" if ref == "b1" else "son",
+                "since": born,
+            }
+            request = request_change(
+                session=session, household_id=ids[ref], kind="add_member", payload=payload, by="clerk"
+            )
             decide_change(session=session, request_id=request.id, by="supervisor", approve=True)
     run(register, "2026-01")
     run(register, "2026-02")
@@ -189,7 +200,9 @@ def test_amo_tadamon_pays_each_member_below_its_threshold_and_not_a_household_wi
     assert excluded[("above_threshold", "flag cnss_wage_above")] == (1, 2)
 
 
-def test_school_attendance_pays_by_level_for_three_children_who_attend(make_register: Make, tmp_path: Path) -> None:
+def test_school_attendance_pays_by_level_for_three_children_who_attend(
+    make_register: Make, tmp_path: Path
+) -> None:
     people = _family(
         "s",
         [
@@ -225,13 +238,20 @@ def test_widows_allowance_pays_each_orphan_up_to_the_family_cap(make_register: M
     ]
     register = make_register(people)
     households = [
-        H("widow", [("w", "head")] + [(f"w_c{i}", "son" if i % 2 else "daughter") for i in range(1, 6)], marital="widowed"),
+        H(
+            "widow",
+            [("w", "head")] + [(f"w_c{i}", "son" if i % 2 else "daughter") for i in range(1, 6)],
+            marital="widowed",
+        ),
         H("divorced", [("d", "head"), ("d_c1", "son")], marital="divorced"),
     ]
     import_survey(register, households, tmp_path / "households.csv")
     run(register, "2026-01")
     assert amounts(register, "widows_allowance", "2026-01") == {"widow": 1050}
-    assert _lines(register, "widows_allowance", "2026-01", "widow") == [("maximum", -350)] + [("orphan", 350)] * 4
+    assert (
+        _lines(register, "widows_allowance", "2026-01", "widow")
+        == [("maximum", -350)] + [("orphan", 350)] * 4
+    )
     assert recipient(register, "widows_allowance", "2026-01", "widow") == register.uin("w")
     excluded = exclusions(register, "widows_allowance", "2026-01")
     assert excluded[("condition_not_met", "head is not a widowed woman")] == (1, 2)
@@ -290,9 +310,15 @@ def test_emergency_top_up_follows_households_that_lived_in_listed_communes_on_th
 
 
 def test_the_recipient_rule_is_configuration(make_register: Make, tmp_path: Path) -> None:
-    people = [P("g_h", "M", "1960-01-01"), P("g_gm", "F", "1935-01-01"), P("g_c", "M", "2015-01-01", attendance=0.9)]
+    people = [
+        P("g_h", "M", "1960-01-01"),
+        P("g_gm", "F", "1935-01-01"),
+        P("g_c", "M", "2015-01-01", attendance=0.9),
+    ]
     register = make_register(people)
-    import_survey(register, [H("g", [("g_h", "head"), ("g_gm", "parent"), ("g_c", "son")])], tmp_path / "h.csv")
+    import_survey(
+        register, [H("g", [("g_h", "head"), ("g_gm", "parent"), ("g_c", "son")])], tmp_path / "h.csv"
+    )
     custom = tmp_path / "programs"
     custom.mkdir()
     shipped = load_programs()["family_allowance"].path

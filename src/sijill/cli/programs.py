@@ -76,7 +76,7 @@ def run(
     from sijill.social import load_index, load_programs, run_cycle
 
     loaded = load_programs(programs)
-    stages = ["following the register", "scoring", "cross-checks", "loading", "computing", "writing"]
+    stages = ["following the register", "scoring", "loading", "cross-checks", "computing", "writing"]
     with Progress(console=console) as bar:
         task = bar.add_task("preparing", total=len(stages))
         with open_register(db, write=True) as session:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert
 from sijill.social.config import Checks, load_checks
+from sijill.social.inputs import load_members
 from sijill.social.models import (
     END_DEATH,
     HOUSEHOLD_ACTIVE,
@@ -31,7 +32,7 @@ from sijill.social.models import (
     HouseholdFlag,
     HouseholdMember,
 )
-from sijill.social.people import age_on, is_deceased, persons_frame, schooling_frame, wages_frame
+from sijill.social.people import age_on, is_deceased, schooling_frame, wages_frame
 
 logger = logging.getLogger(__name__)
 
@@ -50,40 +51,6 @@ FLAG_KINDS = (
     RECERTIFICATION_DUE,
 )
 _CHUNK = 5000
-
-
-def _members(session: Session, household_ids: Sequence[int] | None) -> pd.DataFrame:
-    stmt = (
-        select(
-            HouseholdMember.id,
-            HouseholdMember.household_id,
-            HouseholdMember.person_id,
-            HouseholdMember.relationship,
-            HouseholdMember.status,
-            HouseholdMember.reason,
-            HouseholdMember.declared_ref,
-            HouseholdMember.end_date,
-            Household.declared_on,
-        )
-        .join(Household, Household.id == HouseholdMember.household_id)
-        .where(Household.status == HOUSEHOLD_ACTIVE)
-    )
-    if household_ids is not None:
-        stmt = stmt.where(HouseholdMember.household_id.in_(list(household_ids)))
-    columns = [
-        "member_id",
-        "household_id",
-        "person_id",
-        "relationship",
-        "status",
-        "reason",
-        "declared_ref",
-        "end_date",
-        "declared_on",
-    ]
-    frame = pd.DataFrame.from_records(session.execute(stmt).all(), columns=columns)
-    persons = persons_frame(session=session, person_ids=frame["person_id"].dropna().astype("int64"))
-    return frame.merge(persons, on="person_id", how="left")
 
 
 FLAG_COLUMNS = ["household_id", "member_id", "kind", "reason"]
@@ -240,18 +207,30 @@ def _recertification(
 
 
 def run_cross_checks(
-    *, session: Session, on: date, household_ids: Sequence[int] | None = None, checks: Checks | None = None
+    *,
+    session: Session,
+    on: date,
+    household_ids: Sequence[int] | None = None,
+    checks: Checks | None = None,
+    members: pd.DataFrame | None = None,
+    schooling: pd.DataFrame | None = None,
 ) -> dict[str, int]:
-    """Recompute the flags of every household (or of these), as of a date; return counts by kind."""
+    """Recompute the flags of every household (or of these), as of a date; return counts by kind.
+
+    `members` (see `inputs.load_members`) and `schooling` may be handed over when read already.
+    """
     checks = checks or load_checks()
-    members = _members(session, household_ids)
+    if members is None:
+        members = load_members(session=session, household_ids=household_ids)
+    if schooling is None:
+        schooling = schooling_frame(session=session)
     flags = _concat(
         [
             _cnss(members, wages_frame(session=session), checks),
             _deaths(members),
             _duplicates(session, members),
             _absent(members),
-            _school(members, schooling_frame(session=session), checks, on),
+            _school(members, schooling, checks, on),
             _recertification(session, checks, on, household_ids),
         ]
     )

@@ -33,7 +33,7 @@ from sijill.social.checks import run_cross_checks
 from sijill.social.config import IndexSpec, LoadedProgram, load_index, load_programs
 from sijill.social.errors import HouseholdNotFound, RuleRefused
 from sijill.social.following import follow_register
-from sijill.social.inputs import load_inputs
+from sijill.social.inputs import load_inputs, load_members
 from sijill.social.models import (
     CYCLE_APPROVED,
     CYCLE_PREPARED,
@@ -44,6 +44,7 @@ from sijill.social.models import (
     EntitlementLine,
     Payment,
 )
+from sijill.social.people import schooling_frame
 from sijill.social.rules import EXCLUSION_COLUMNS, ProgramResult, compute_program, period_bounds
 from sijill.social.scoring import score_households
 
@@ -216,10 +217,13 @@ def run_cycle(
         spec = index or load_index()
         score_households(session=session, spec=spec)
         lap("scoring")
-        run_cross_checks(session=session, on=period_bounds(period)[0])
-        lap("cross-checks")
-        inputs = load_inputs(session=session, period=period, programs=to_compute)
+        members, schooling = load_members(session=session), schooling_frame(session=session)
         lap("loading")
+        run_cross_checks(session=session, on=period_bounds(period)[0], members=members, schooling=schooling)
+        lap("cross-checks")
+        inputs = load_inputs(
+            session=session, period=period, programs=to_compute, members=members, schooling=schooling
+        )
         for program_id in to_compute:
             result = compute_program(programs[program_id].program, inputs)
             _prepare(session, programs[program_id], period, by, result, spec.version)

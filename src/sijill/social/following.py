@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.history import record_events
+from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, Person
 from sijill.social.households import HOUSEHOLD_ENTITY
 from sijill.social.models import (
     END_DEATH,
@@ -34,7 +35,7 @@ from sijill.social.models import (
     HouseholdMember,
     Payment,
 )
-from sijill.social.people import age_on, is_deceased, persons_frame, survivors
+from sijill.social.people import age_on, fetch_frame, is_deceased, persons_frame
 
 logger = logging.getLogger(__name__)
 RECIPIENT_DECEASED = "recipient deceased"
@@ -52,51 +53,112 @@ class FollowOutcome:
     entitlements_held: int = 0
 
 
-def _active_members(session: Session) -> pd.DataFrame:
-    stmt = select(
-        HouseholdMember.id,
-        HouseholdMember.household_id,
-        HouseholdMember.person_id,
-        HouseholdMember.relationship,
-    ).where(HouseholdMember.status == MEMBER_ACTIVE)
-    return pd.DataFrame.from_records(
-        session.execute(stmt).all(), columns=["member_id", "household_id", "person_id", "relationship"]
+_MEMBER_COLUMNS = [
+    "member_id",
+    "household_id",
+    "person_id",
+    "relationship",
+    "uin",
+    "person_status",
+    "merged_into",
+    "sex",
+    "birth_date",
+    "death_date",
+]
+
+
+def _active_members(session: Session, *, affected_only: bool) -> pd.DataFrame:
+    """Return active memberships with the person; only of deceased or merged persons if asked.
+
+    Why the filter: deaths and merges touch few households a day, and the register reads
+    them in SQL instead of carrying every member into Python.
+    """
+    stmt = (
+        select(
+            HouseholdMember.id,
+            HouseholdMember.household_id,
+            HouseholdMember.person_id,
+            HouseholdMember.relationship,
+            Person.uin,
+            Person.status,
+            Person.merged_into,
+            Person.sex,
+            Person.birth_date,
+            Person.death_date,
+        )
+        .join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.status == MEMBER_ACTIVE)
     )
+    if affected_only:
+        stmt = stmt.where(
+            (Person.status != PERSON_ACTIVE) | (Person.death_date.is_not(None) & (Person.death_date != ""))
+        )
+    return fetch_frame(session, stmt, _MEMBER_COLUMNS)
+
+
+def _of_households(session: Session, household_ids: list[int]) -> pd.DataFrame:
+    stmt = (
+        select(
+            HouseholdMember.id,
+            HouseholdMember.household_id,
+            HouseholdMember.person_id,
+            HouseholdMember.relationship,
+            Person.uin,
+            Person.status,
+            Person.merged_into,
+            Person.sex,
+            Person.birth_date,
+            Person.death_date,
+        )
+        .join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.status == MEMBER_ACTIVE, HouseholdMember.household_id.in_(household_ids))
+    )
+    return fetch_frame(session, stmt, _MEMBER_COLUMNS)
 
 
 def _event(household_id: int, action: str, detail: dict[str, Any]) -> dict[str, Any]:
     return {"entity": HOUSEHOLD_ENTITY, "entity_id": household_id, "action": action, "detail": detail}
 
 
-def _follow_merges(
-    session: Session, members: pd.DataFrame, persons: pd.DataFrame, out: FollowOutcome
-) -> None:
-    merged = persons[persons["merged_into"].notna()]
-    if not len(merged):
+def _follow_merges(session: Session, affected: pd.DataFrame, out: FollowOutcome) -> None:
+    moved = affected[affected["merged_into"].notna()]
+    if not len(moved):
         return
-    survivor_of = survivors(persons)
-    moved = members[members["person_id"].isin(merged["person_id"])]
-    active_ids = set(members["person_id"])
-    uin_of = dict(zip(persons["person_id"], persons["uin"], strict=True))
     events = []
     for member_id, household_id, person_id in moved[["member_id", "household_id", "person_id"]].itertuples(
         index=False
     ):
-        survivor = int(survivor_of.get(person_id, person_id))
+        survivor = _survivor(session, int(person_id))
+        taken = session.scalars(
+            select(HouseholdMember.id).where(
+                HouseholdMember.person_id == survivor, HouseholdMember.status == MEMBER_ACTIVE
+            )
+        ).first()
         values: dict[str, Any]
-        if survivor in active_ids:
+        if taken is not None:
             values = {
                 "status": MEMBER_ENDED,
                 "reason": REJECT_DUPLICATE,
                 "end_date": date.today().isoformat(),
             }
         else:
-            values = {"person_id": survivor, "uin": _uin(session, survivor, uin_of)}
-            active_ids.add(survivor)
+            values = {"person_id": survivor, "uin": _uin(session, survivor, {})}
         session.execute(update(HouseholdMember).where(HouseholdMember.id == int(member_id)).values(**values))
         events.append(_event(int(household_id), "member_merged", {"member_id": int(member_id)}))
         out.merges += 1
     record_events(session=session, build_id=None, events=events)
+
+
+def _survivor(session: Session, person_id: int) -> int:
+    """Return the person a merged person now is (following a chain of merges)."""
+    current = person_id
+    for _ in range(64):
+        persons = persons_frame(session=session, person_ids=[current])
+        nxt = persons["merged_into"].iloc[0] if len(persons) else None
+        if nxt is None or pd.isna(nxt):
+            return current
+        current = int(nxt)
+    return current
 
 
 def _uin(session: Session, person_id: int, known: dict[int, str]) -> str | None:
@@ -191,28 +253,31 @@ def hold_unpaid_for_deceased(*, session: Session, person_ids: list[int]) -> int:
 
 
 def _deceased_recipients(session: Session) -> list[int]:
-    stmt = select(Entitlement.recipient_person_id).where(Entitlement.status == ENTITLEMENT_DUE).distinct()
-    recipients = [int(p) for p in session.scalars(stmt)]
-    if not recipients:
-        return []
-    persons = persons_frame(session=session, person_ids=recipients)
-    return [int(p) for p in persons.loc[is_deceased(persons), "person_id"]]
+    stmt = (
+        select(Entitlement.recipient_person_id)
+        .join(Person, Person.id == Entitlement.recipient_person_id)
+        .where(
+            Entitlement.status == ENTITLEMENT_DUE,
+            (Person.status == PERSON_DECEASED) | (Person.death_date.is_not(None) & (Person.death_date != "")),
+        )
+        .distinct()
+    )
+    return [int(p) for p in session.scalars(stmt)]
 
 
 def follow_register(*, session: Session) -> FollowOutcome:
     """Apply the register's deaths and merges to households and unpaid entitlements."""
     out = FollowOutcome()
-    members = _active_members(session)
-    if len(members):
-        persons = persons_frame(session=session, person_ids=members["person_id"].dropna().astype("int64"))
-        _follow_merges(session, members, persons, out)
-        members = _active_members(session)
-        persons = persons_frame(session=session, person_ids=members["person_id"].dropna().astype("int64"))
-        members = members.merge(persons, on="person_id", how="left")
-        dead_mask = is_deceased(members.fillna({"person_status": "", "death_date": ""}))
+    _follow_merges(session, _active_members(session, affected_only=True), out)
+    affected = _active_members(session, affected_only=True)
+    dead = affected[is_deceased(affected.fillna({"person_status": "", "death_date": ""}))]
+    if len(dead):
+        households = sorted(int(h) for h in dead["household_id"].unique())
+        members = _of_households(session, households)
+        dead_mask = members["member_id"].isin(dead["member_id"])
         events: list[dict[str, Any]] = []
-        for household_id in sorted(members.loc[dead_mask, "household_id"].unique()):
-            household = session.get(Household, int(household_id))
+        for household_id in households:
+            household = session.get(Household, household_id)
             if household is None or household.status != HOUSEHOLD_ACTIVE:
                 continue
             of_household = members["household_id"] == household_id

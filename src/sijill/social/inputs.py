@@ -1,11 +1,12 @@
 """Load what a cycle reads, for every household at once: a handful of bulk queries."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sijill.register import PERSON_ACTIVE, Person
 from sijill.social.models import (
     HOUSEHOLD_ACTIVE,
     EmergencyActivation,
@@ -15,7 +16,7 @@ from sijill.social.models import (
     HouseholdResidence,
     HouseholdScore,
 )
-from sijill.social.people import is_alive, persons_frame, schooling_frame
+from sijill.social.people import fetch_frame, schooling_frame
 from sijill.social.rules import CycleInputs, period_bounds
 
 MEMBER_COLUMNS = [
@@ -27,6 +28,13 @@ MEMBER_COLUMNS = [
     "reason",
     "start_date",
     "end_date",
+    "declared_ref",
+    "declared_on",
+    "uin",
+    "person_status",
+    "sex",
+    "birth_date",
+    "death_date",
 ]
 
 
@@ -54,13 +62,15 @@ def _households(session: Session) -> pd.DataFrame:
         "score",
         "model_version",
     ]
-    frame = pd.DataFrame.from_records(session.execute(stmt).all(), columns=columns)
+    # A JSON path is bound with the dialect's own processing: Core execution, not the raw cursor.
+    frame = pd.DataFrame.from_records(session.connection().execute(stmt).fetchall(), columns=columns)
     frame["urban"] = frame["urban"].astype(bool)
     frame["score"] = frame["score"].astype("float64")
     return frame
 
 
-def _members(session: Session) -> pd.DataFrame:
+def load_members(*, session: Session, household_ids: Sequence[int] | None = None) -> pd.DataFrame:
+    """Return every declared membership of active households with the person's attributes, in one read."""
     stmt = (
         select(
             HouseholdMember.id,
@@ -71,24 +81,33 @@ def _members(session: Session) -> pd.DataFrame:
             HouseholdMember.reason,
             HouseholdMember.start_date,
             HouseholdMember.end_date,
+            HouseholdMember.declared_ref,
+            Household.declared_on,
+            Person.uin,
+            Person.status,
+            Person.sex,
+            Person.birth_date,
+            Person.death_date,
         )
         .join(Household, Household.id == HouseholdMember.household_id)
+        .outerjoin(Person, Person.id == HouseholdMember.person_id)
         .where(Household.status == HOUSEHOLD_ACTIVE)
+        .order_by(HouseholdMember.id)
     )
-    return pd.DataFrame.from_records(session.execute(stmt).all(), columns=MEMBER_COLUMNS)
+    if household_ids is not None:
+        stmt = stmt.where(HouseholdMember.household_id.in_([int(h) for h in household_ids]))
+    frame = fetch_frame(session, stmt, MEMBER_COLUMNS)
+    frame["person_id"] = frame["person_id"].astype("Int64")
+    return frame
 
 
-def _with_persons(session: Session, members: pd.DataFrame) -> tuple[pd.DataFrame, set[int]]:
-    persons = persons_frame(session=session, person_ids=members["person_id"].dropna().astype("int64"))
-    alive_now = set(persons.loc[is_alive(persons), "person_id"].astype("int64"))
-    schooling = schooling_frame(session=session)
-    persons = persons.merge(schooling, on="person_id", how="left")
-    persons["enrolled"] = persons["attendance"].notna() | persons["person_id"].isin(schooling["person_id"])
-    members = members.astype({"person_id": "Int64"}).merge(
-        persons.astype({"person_id": "Int64"}).drop(columns=["merged_into"]), on="person_id", how="left"
-    )
-    members["enrolled"] = members["enrolled"].eq(True)
-    return members, alive_now
+def _with_schooling(members: pd.DataFrame, schooling: pd.DataFrame) -> pd.DataFrame:
+    attendance = schooling.set_index("person_id")["attendance"]
+    known = members["person_id"].notna()
+    ids = members["person_id"].fillna(-1).astype("int64")
+    members["enrolled"] = (known & ids.isin(attendance.index)).to_numpy()
+    members["attendance"] = ids.map(attendance).astype("float64")
+    return members
 
 
 def _flags(session: Session) -> pd.DataFrame:
@@ -115,10 +134,25 @@ def emergency_households(*, session: Session, period: str, programs: Iterable[st
     return out
 
 
-def load_inputs(*, session: Session, period: str, programs: Iterable[str]) -> CycleInputs:
-    """Read households, memberships, persons, schooling, flags and emergency areas for a period."""
+def load_inputs(
+    *,
+    session: Session,
+    period: str,
+    programs: Iterable[str],
+    members: pd.DataFrame | None = None,
+    schooling: pd.DataFrame | None = None,
+) -> CycleInputs:
+    """Read households, memberships, persons, schooling, flags and emergency areas for a period.
+
+    `members` and `schooling` may be handed over when the caller read them already (a cycle
+    reads them once for the cross-checks and the programs).
+    """
     start, end = period_bounds(period)
-    members, alive_now = _with_persons(session, _members(session))
+    members = load_members(session=session) if members is None else members
+    schooling = schooling_frame(session=session) if schooling is None else schooling
+    members = _with_schooling(members.copy(), schooling)
+    alive = (members["person_status"] == PERSON_ACTIVE) & members["death_date"].isna()
+    alive_now = set(members.loc[alive & members["person_id"].notna(), "person_id"].astype("int64"))
     return CycleInputs(
         period=period,
         start=start,

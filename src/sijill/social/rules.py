@@ -11,7 +11,7 @@ they are alive that day; ages are completed years on that day. The recipient mus
 when the cycle is computed. A birth grant goes to children born within the period.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -66,6 +66,7 @@ class CycleInputs:
     flags: pd.DataFrame
     emergency: dict[str, set[int]]
     alive_now: set[int]
+    at_start: pd.DataFrame | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -95,7 +96,16 @@ def previous_period(period: str) -> str:
 
 
 def members_at_start(inputs: CycleInputs) -> pd.DataFrame:
-    """Return the memberships open on the first day, with age and whether alive that day."""
+    """Return the memberships open on the first day, with age and whether alive that day.
+
+    Computed once per cycle's inputs and shared by every program.
+    """
+    if inputs.at_start is None:
+        inputs.at_start = _members_at_start(inputs)
+    return inputs.at_start
+
+
+def _members_at_start(inputs: CycleInputs) -> pd.DataFrame:
     m = inputs.members
     start = inputs.start.isoformat()
     open_then = (

@@ -28,9 +28,12 @@ from sijill.social.models import (
     HouseholdScore,
     IndexModel,
 )
+from sijill.social.people import fetch_frame
 
 logger = logging.getLogger(__name__)
 _CHUNK = 5000
+# Below this many stale households, read only those; above it, one scan of all is faster.
+_FEW = 20_000
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,8 @@ def _sizes(session: Session) -> pd.Series:
         .where(HouseholdMember.status == MEMBER_ACTIVE)
         .group_by(HouseholdMember.household_id)
     )
-    rows = session.execute(stmt).all()
-    return pd.Series({int(h): int(n) for h, n in rows}, dtype="int64")
+    frame = fetch_frame(session, stmt, ["household_id", "size"])
+    return pd.Series(frame["size"].to_numpy(), index=frame["household_id"].to_numpy(), dtype="int64")
 
 
 def households_frame(*, session: Session, household_ids: Sequence[int] | None = None) -> pd.DataFrame:
@@ -94,14 +97,21 @@ def households_frame(*, session: Session, household_ids: Sequence[int] | None = 
         .order_by(Household.id)
     )
     if household_ids is not None:
-        stmt = stmt.where(Household.id.in_(list(household_ids)))
-    rows = session.execute(stmt).all()
-    base = pd.DataFrame.from_records(
-        [r[:4] + r[5:] for r in rows],
-        columns=["household_id", "urban", "region_code", "version", "model_version", "household_version"],
+        stmt = stmt.where(Household.id.in_([int(h) for h in household_ids]))
+    columns = [
+        "household_id",
+        "urban",
+        "region_code",
+        "version",
+        "variables",
+        "model_version",
+        "household_version",
+    ]
+    base = fetch_frame(session, stmt, columns)
+    parsed = [orjson.loads(v) for v in base.pop("variables")]
+    variables = (
+        pd.DataFrame.from_records(parsed, index=base.index) if parsed else pd.DataFrame(index=base.index)
     )
-    parsed = [orjson.loads(r[4]) for r in rows]
-    variables = pd.DataFrame.from_records(parsed, index=base.index) if parsed else pd.DataFrame(index=base.index)
     variables = variables.drop(
         columns=[c for c in base.columns if c in variables.columns] + ["size"], errors="ignore"
     )
@@ -111,23 +121,44 @@ def households_frame(*, session: Session, household_ids: Sequence[int] | None = 
     return frame
 
 
+def _stale(session: Session, version: str) -> list[int]:
+    """Return the active households with no score, or one of another model or household version."""
+    stmt = (
+        select(Household.id)
+        .outerjoin(HouseholdScore, HouseholdScore.household_id == Household.id)
+        .where(
+            Household.status == HOUSEHOLD_ACTIVE,
+            HouseholdScore.household_id.is_(None)
+            | (HouseholdScore.model_version != version)
+            | (HouseholdScore.household_version != Household.version),
+        )
+        .order_by(Household.id)
+    )
+    return [int(h) for h in fetch_frame(session, stmt, ["household_id"])["household_id"]]
+
+
 def score_households(
     *, session: Session, spec: IndexSpec | None = None, everything: bool = False
 ) -> ScoreOutcome:
     """Score every household whose score is missing or stale (all of them with `everything`)."""
     spec = spec or load_index()
     store_model(session=session, spec=spec)
-    frame = households_frame(session=session)
-    stale = (
-        frame["model_version"].ne(spec.version)
-        | frame["household_version"].ne(frame["version"])
-        | frame["model_version"].isna()
+    total = int(
+        session.scalar(
+            select(func.count()).select_from(Household).where(Household.status == HOUSEHOLD_ACTIVE)
+        )
+        or 0
     )
-    todo = frame if everything else frame[stale]
-    if len(todo):
-        _write_scores(session, todo, score_frame(spec, todo), spec.version, whole=len(todo) == len(frame))
+    stale = None if everything else _stale(session, spec.version)
+    if stale is not None and not stale:
+        return ScoreOutcome(spec.version, scored=0, current=total)
+    few = stale is not None and len(stale) <= _FEW
+    todo = households_frame(session=session, household_ids=stale if few else None)
+    if stale is not None and not few:
+        todo = todo[todo["household_id"].isin(stale)]
+    _write_scores(session, todo, score_frame(spec, todo), spec.version, whole=len(todo) == total)
     logger.info("scored %d households with index %s", len(todo), spec.version)
-    return ScoreOutcome(spec.version, scored=len(todo), current=len(frame) - len(todo))
+    return ScoreOutcome(spec.version, scored=len(todo), current=total - len(todo))
 
 
 def _write_scores(

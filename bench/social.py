@@ -47,8 +47,11 @@ def _register(args: argparse.Namespace) -> tuple[str, Path, str | None]:
     args.work.mkdir(parents=True, exist_ok=True)
     if args.register is not None:
         copy = args.work / "register.db"
-        print(f"copying {args.register} to {copy}")
-        shutil.copyfile(args.register, copy)
+        if args.reuse and copy.exists():
+            print(f"reusing {copy}")
+        else:
+            print(f"copying {args.register} to {copy}")
+            shutil.copyfile(args.register, copy)
         return f"sqlite:///{copy}", args.sources, None
     sources = args.work / "sources"
     if not (sources / "households.csv").exists():
@@ -147,6 +150,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=50_000, help="Persons to generate without --register")
     parser.add_argument("--postgres", action="store_true", help="Build the generated register on PostgreSQL")
     parser.add_argument("--work", type=Path, default=Path("/tmp/social/bench"))
+    parser.add_argument("--reuse", action="store_true", help="Reuse the copy (and its households) in --work")
     args = parser.parse_args()
     if args.register is not None and args.sources is None:
         parser.error("--register needs --sources")

@@ -7,7 +7,7 @@ civil, MASSAR and CNSS extracts for them, builds the register with the determini
 
 import csv
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -190,7 +190,8 @@ def make_register(engine: Engine, tmp_path: Path) -> Callable[[Sequence[P]], Reg
     """Return a function that builds the register of these persons."""
 
     def make(persons: Sequence[P]) -> Register:
-        register = Register(engine, tmp_path / "sources", {p.key: p for p in persons})
+        # Copies: a test that records a death must not change the persons of the next test.
+        register = Register(engine, tmp_path / "sources", {p.key: replace(p) for p in persons})
         register.write()
         build(register)
         return register

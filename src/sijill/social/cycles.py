@@ -105,49 +105,52 @@ def _summary(loaded: LoadedProgram, result: ProgramResult, model_version: str | 
     }
 
 
+def _nullable(values: pd.Series, kind: Callable[[Any], Any]) -> list[Any]:
+    """Return a column as Python values of a kind (int, float, str), missing ones as None."""
+    return [None if pd.isna(v) else kind(v) for v in values.astype(object)]
+
+
+def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
 def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
-    """Write a cycle's entitlements and lines in bulk."""
-    e = result.entitlements
-    ids = next_ids(session, Entitlement.__table__, len(e))
-    rows = [
-        {
-            "id": i,
-            "cycle_id": cycle.id,
-            "program": cycle.program,
-            "period": cycle.period,
-            "household_id": int(r.household_id),
-            "recipient_person_id": int(r.recipient_person_id),
-            "recipient_uin": r.recipient_uin,
-            "recipient_sex": r.recipient_sex if isinstance(r.recipient_sex, str) else None,
-            "amount_mad": int(r.amount_mad),
-            "score": None if pd.isna(r.score) else float(r.score),
-            "commune": r.commune,
-            "region_code": r.region_code,
-            "urban": bool(r.urban),
-            "persons": int(r.persons),
-            "status": ENTITLEMENT_DUE,
-            "hold_reason": None,
-        }
-        for i, r in zip(ids, e.itertuples(index=False), strict=True)
-    ]
-    bulk_insert(session, Entitlement.__table__, rows)
-    entitlement_of = dict(zip(e["household_id"].astype("int64"), ids, strict=True))
-    lines = result.lines
-    line_rows = [
-        {
-            "entitlement_id": entitlement_of[int(h)],
-            "program": cycle.program,
-            "period": cycle.period,
-            "beneficiary_person_id": None if pd.isna(b) else int(b),
-            "component": c,
-            "rule": rule,
-            "amount_mad": int(a),
-        }
-        for h, b, c, rule, a in lines[
-            ["household_id", "beneficiary_person_id", "component", "rule", "amount_mad"]
-        ].itertuples(index=False)
-    ]
-    bulk_insert(session, EntitlementLine.__table__, line_rows)
+    """Write a cycle's entitlements and lines in bulk, column by column."""
+    e, lines = result.entitlements, result.lines
+    n, ids = len(e), next_ids(session, Entitlement.__table__, len(e))
+    households = e["household_id"].astype("int64").tolist()
+    entitlements = {
+        "id": ids,
+        "cycle_id": [cycle.id] * n,
+        "program": [cycle.program] * n,
+        "period": [cycle.period] * n,
+        "household_id": households,
+        "recipient_person_id": e["recipient_person_id"].astype("int64").tolist(),
+        "recipient_uin": e["recipient_uin"].astype(str).tolist(),
+        "recipient_sex": _nullable(e["recipient_sex"], str),
+        "amount_mad": e["amount_mad"].astype("int64").tolist(),
+        "score": _nullable(e["score"], float),
+        "commune": e["commune"].astype(str).tolist(),
+        "region_code": e["region_code"].astype(str).tolist(),
+        "urban": e["urban"].astype(bool).tolist(),
+        "persons": e["persons"].astype("int64").tolist(),
+        "status": [ENTITLEMENT_DUE] * n,
+        "hold_reason": [None] * n,
+    }
+    bulk_insert(session, Entitlement.__table__, _rows(entitlements))
+    entitlement_of = pd.Series(ids, index=households, dtype="int64")
+    m = len(lines)
+    line_columns = {
+        "entitlement_id": lines["household_id"].map(entitlement_of).astype("int64").tolist(),
+        "program": [cycle.program] * m,
+        "period": [cycle.period] * m,
+        "beneficiary_person_id": _nullable(lines["beneficiary_person_id"], int),
+        "component": lines["component"].astype(str).tolist(),
+        "rule": lines["rule"].astype(str).tolist(),
+        "amount_mad": lines["amount_mad"].astype("int64").tolist(),
+    }
+    bulk_insert(session, EntitlementLine.__table__, _rows(line_columns))
 
 
 def _prepare(

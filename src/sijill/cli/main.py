@@ -8,8 +8,11 @@ import typer
 from sijill.cli import build as build_cmd
 from sijill.cli import evaluate, export, synth
 from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.households import households_app
+from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.programs import programs_app
 from sijill.cli.uin import uin_app
 from sijill.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SijillError
 
@@ -40,6 +43,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(review_app, name="review")
+app.add_typer(households_app, name="households")
+app.add_typer(index_app, name="index")
+app.add_typer(programs_app, name="programs")
 
 
 def _interrupted(exc: BaseException) -> bool:

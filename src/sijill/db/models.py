@@ -6,5 +6,14 @@ from sijill.linkage import models as linkage_models
 from sijill.register import models as register_models
 from sijill.sources import models as sources_models
 from sijill.uin import models as uin_models
+from sijill.web import models as web_models
 
-__all__ = ["Base", "history_models", "linkage_models", "register_models", "sources_models", "uin_models"]
+__all__ = [
+    "Base",
+    "history_models",
+    "linkage_models",
+    "register_models",
+    "sources_models",
+    "uin_models",
+    "web_models",
+]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         Link,
         Person,
     )
+    from sijill.register.review import ReviewOutcome, merge_reviewed, persons_of_records, settle_review
     from sijill.register.service import (
         CROSSWALK_COLUMNS,
         crosswalk_rows,
@@ -42,6 +43,10 @@ _WHERE = {
     "Build": "models",
     "Link": "models",
     "Person": "models",
+    "ReviewOutcome": "review",
+    "merge_reviewed": "review",
+    "persons_of_records": "review",
+    "settle_review": "review",
     "CROSSWALK_COLUMNS": "service",
     "crosswalk_rows": "service",
     "export_crosswalk": "service",
@@ -61,14 +66,18 @@ __all__ = [
     "BuildSummary",
     "Link",
     "Person",
+    "ReviewOutcome",
     "assign_persons",
     "crosswalk_rows",
     "export_crosswalk",
     "get_person_by_uin",
     "link_and_assign",
+    "merge_reviewed",
+    "persons_of_records",
     "quarantined",
     "resolve_source_id",
     "run_build",
+    "settle_review",
 ]
 
 

@@ -1,6 +1,6 @@
 """Tables of the review desk: its users and their sessions, review leases, the name index."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String
@@ -8,6 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from sijill.db.base import Base, utcnow
 from sijill.db.types import BigId, Json, Timestamp
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return a stored timestamp with its zone (SQLite hands them back without it)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class DeskUser(Base):

@@ -33,7 +33,9 @@ def _first_item(engine: Engine) -> ReviewItem:
     return item
 
 
-def test_a_link_merges_the_two_persons_now_and_survives_a_rebuild(engine: Engine, small_sources: Path) -> None:
+def test_a_link_merges_the_two_persons_now_and_survives_a_rebuild(
+    engine: Engine, small_sources: Path
+) -> None:
     _build(engine, small_sources)
     item = _first_item(engine)
     before = _persons(engine)

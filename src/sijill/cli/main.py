@@ -11,6 +11,7 @@ from sijill.cli.console import err_console, set_up_logging
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
 from sijill.cli.uin import uin_app
+from sijill.cli.users import desk_app, users_app
 from sijill.errors import SijillError
 
 app = typer.Typer(
@@ -40,6 +41,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(review_app, name="review")
+app.add_typer(users_app, name="users")
+app.add_typer(desk_app, name="desk")
 
 
 def main() -> None:

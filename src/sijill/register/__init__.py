@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sijill.register.assign import AssignOutcome, assign_persons
     from sijill.register.flows import BuildProgress, BuildSummary, link_and_assign, run_build
+    from sijill.register.golden import GOLDEN_FIELDS
     from sijill.register.models import (
         PERSON_ACTIVE,
         PERSON_DECEASED,
@@ -36,6 +37,7 @@ _WHERE = {
     "BuildSummary": "flows",
     "link_and_assign": "flows",
     "run_build": "flows",
+    "GOLDEN_FIELDS": "golden",
     "PERSON_ACTIVE": "models",
     "PERSON_DECEASED": "models",
     "PERSON_MERGED": "models",
@@ -56,6 +58,7 @@ _WHERE = {
 }
 __all__ = [
     "CROSSWALK_COLUMNS",
+    "GOLDEN_FIELDS",
     "PERSON_ACTIVE",
     "PERSON_DECEASED",
     "PERSON_MERGED",

@@ -104,7 +104,8 @@ def backlog(*, session: Session) -> Backlog:
     by_day: Counter[date] = Counter()
     for who, when in session.execute(decided):
         by_reviewer[who or "?"] += 1
-        by_day[when.date()] += 1
+        if when is not None:
+            by_day[when.date()] += 1
     result.by_reviewer = dict(by_reviewer.most_common())
     result.by_day = dict(sorted(by_day.items()))
     return result

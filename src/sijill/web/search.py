@@ -61,7 +61,7 @@ def refresh_name_index(*, session: Session) -> int:
         .where(SourceRecord.id > done, SourceRecord.status == ACCEPTED)
         .order_by(SourceRecord.id)
     )
-    indexed, rows = 0, []
+    indexed, rows = 0, list[dict[str, object]]()
     for record in session.execute(stmt).yield_per(_CHUNK):
         keys = _keys_of(tuple(record))  # type: ignore[arg-type]
         rows.extend({"record_id": record[0], "family_key": f, "given_key": g} for f, g in keys)
@@ -139,9 +139,9 @@ def _candidates(session: Session, words: list[str]) -> set[int]:
             (NameKey.family_key, fk, NameKey.given_key, gk),
             (NameKey.given_key, gk, NameKey.family_key, fk),
         ):
-            stmt = select(NameKey.record_id, other).where(column == fixed).limit(MAX_CANDIDATES)
+            near = select(NameKey.record_id, other).where(column == fixed).limit(MAX_CANDIDATES)
             found.update(
-                rid for rid, key in session.execute(stmt) if Levenshtein.distance(key, other_key) <= KEY_EDITS
+                rid for rid, key in session.execute(near) if Levenshtein.distance(key, other_key) <= KEY_EDITS
             )
     return found
 

@@ -40,25 +40,32 @@ def open_session(*, session: Session, user: DeskUser) -> str:
     return token
 
 
-def session_of(*, session: Session, token: str | None) -> DeskSession | None:
-    """Return the live session behind a cookie, or None; an expired one is removed."""
-    if not token:
-        return None
-    row = session.get(DeskSession, _digest(token))
-    if row is None:
-        return None
+def find_session(*, session: Session, token: str | None) -> DeskSession | None:
+    """Return the session behind a cookie, live or expired, or None (reads only)."""
+    return session.get(DeskSession, _digest(token)) if token else None
+
+
+def session_expired(row: DeskSession) -> bool:
+    """Return True when a session has passed its absolute lifetime or sat idle too long."""
     now = utcnow()
-    if as_utc(row.expires_at) <= now or now - as_utc(row.last_seen) > desk_settings().idle:
-        session.delete(row)
-        return None
-    if now - as_utc(row.last_seen) > TOUCH_EVERY:
-        row.last_seen = now
-    return row
+    return as_utc(row.expires_at) <= now or now - as_utc(row.last_seen) > desk_settings().idle
 
 
-def csrf_matches(row: DeskSession, offered: str | None) -> bool:
-    """Return True when the token offered by a form or header is this session's."""
-    return bool(offered) and hmac.compare_digest(row.csrf, offered or "")
+def touch_due(row: DeskSession) -> bool:
+    """Return True when a live session's last activity should be written again."""
+    return utcnow() - as_utc(row.last_seen) > TOUCH_EVERY
+
+
+def touch_session(*, session: Session, token: str) -> None:
+    """Write that a session was active now (it stays alive while used)."""
+    row = session.get(DeskSession, _digest(token))
+    if row is not None:
+        row.last_seen = utcnow()
+
+
+def csrf_matches(expected: str, offered: object) -> bool:
+    """Return True when the token offered by a form or header is the session's (constant time)."""
+    return isinstance(offered, str) and bool(offered) and hmac.compare_digest(expected, offered)
 
 
 def close_session(*, session: Session, token: str | None) -> None:

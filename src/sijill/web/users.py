@@ -14,6 +14,7 @@ from sijill.db.base import utcnow
 from sijill.errors import NotFound, UsageError
 from sijill.web.models import DeskUser, as_utc
 from sijill.web.roles import ROLES
+from sijill.web.sessions import close_sessions_of
 
 LANGUAGES = ("fr", "ar")
 MIN_PASSWORD = 10
@@ -95,6 +96,7 @@ def set_password(*, session: Session, name: str, password: str) -> DeskUser:
         raise NotFound(f"no desk user named {name!r}")
     _check_password(password)
     user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+    close_sessions_of(session=session, user_id=user.id)
     return user
 
 
@@ -104,6 +106,8 @@ def set_active(*, session: Session, name: str, active: bool) -> DeskUser:
     if user is None:
         raise NotFound(f"no desk user named {name!r}")
     user.active = active
+    if not active:
+        close_sessions_of(session=session, user_id=user.id)
     return user
 
 

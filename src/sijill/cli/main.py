@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import evaluate, export, synth
+from sijill.cli import demo, evaluate, export, synth
 from sijill.cli.console import err_console, set_up_logging
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
@@ -33,6 +33,7 @@ app.command("build")(build_cmd.build)
 app.command("quarantine")(export.quarantine)
 app.command("synth")(synth.synth)
 app.command("evaluate")(evaluate.evaluate_cmd)
+app.command("demo")(demo.demo)
 db_app.command("upgrade")(build_cmd.db_upgrade)
 app.add_typer(export.export_app, name="export")
 app.add_typer(uin_app, name="uin")

@@ -31,7 +31,11 @@ def _progress() -> "Progress":
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
     )
 
 
@@ -123,7 +127,9 @@ def _check_out_dir(out: Path) -> None:
 
 def demo(
     persons: Annotated[int, typer.Option(min=100, help="Number of synthetic persons")] = 50_000,
-    out: Annotated[Path, typer.Option(help="Directory to write everything into (empty or new)")] = Path("demo"),
+    out: Annotated[Path, typer.Option(help="Directory to write everything into (empty or new)")] = Path(
+        "demo"
+    ),
     seed: Annotated[int, typer.Option(help="Random seed of the population")] = 1,
 ) -> None:
     """Generate a population, build the register, prepare the desk, write the report."""

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.errors import NotFound, ReviewConflict
+from sijill.errors import NotFound, ReviewConflict, UsageError
 from sijill.history import record_events
 from sijill.linkage import DECISIONS, ReviewItem, decide_review
 from sijill.register.golden import golden_of
@@ -112,7 +112,7 @@ def settle_review(
     is a split, an operator's task); a pair already decided is not decided again.
     """
     if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}")
+        raise UsageError(f"a decision is one of {', '.join(DECISIONS)}")
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise NotFound(f"no review item {item_id}")

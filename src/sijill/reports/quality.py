@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from sijill.linkage.models import REVIEW_MATCH, REVIEW_NON_MATCH, REVIEW_PENDING, ReviewItem
-from sijill.register.models import PERSON_MERGED, Build, Link, Person
+from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, Build, Link, Person
 from sijill.sources.models import ACCEPTED, SourceRecord
 
 WEIGHT_BINS = (6, 8, 10, 12, 14, 16, 18, 20, 25)
@@ -115,7 +115,9 @@ def linkage_quality(*, session: Session, builds: int = 10) -> LinkageQuality:
     """Return the register's linkage figures and its review backlog."""
     q = LinkageQuality()
     q.records = int(session.scalar(select(func.count()).where(SourceRecord.status == ACCEPTED)) or 0)
-    q.persons = int(session.scalar(select(func.count()).where(Person.status != PERSON_MERGED)) or 0)
+    q.persons = int(
+        session.scalar(select(func.count()).where(Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)))) or 0
+    )
     q.merged_persons = int(session.scalar(select(func.count()).where(Person.status == PERSON_MERGED)) or 0)
     q.links_by_method = {
         m: int(n)

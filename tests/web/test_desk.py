@@ -3,7 +3,9 @@
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from sijill.db.base import utcnow
@@ -250,3 +252,28 @@ def test_the_coverage_dashboard_lists_the_communes_of_largest_gap_first(client: 
     ]
     assert len(gaps) >= 10 and gaps == sorted(gaps, reverse=True)
     assert "<svg" in page
+
+
+def test_an_unexpected_failure_shows_a_page_without_the_database_error(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sqlalchemy import text
+
+    with desk.engine.begin() as connection:
+        connection.execute(text("DROP TABLE desk_setting"))
+    c = client()
+    c.login("salma")
+    response = c.http.get("/desk/dashboards/coverage")
+    assert response.status_code == 500
+    assert "desk_setting" not in response.text and "SELECT" not in response.text
+
+
+def test_the_desk_refuses_a_register_that_does_not_exist(tmp_path: Path) -> None:
+    from sijill.db.engine import create_engine_for
+    from sijill.errors import NotFound
+    from sijill.web import create_desk_app
+
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'missing.db'}")
+    with pytest.raises(NotFound):
+        create_desk_app(engine)
+    engine.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from sijill.db.engine import session_scope
 from sijill.db.locks import writer_engine, writer_session
-from sijill.web.security import SECURITY_HEADERS, install_error_pages
+from sijill.web.security import SECURITY_HEADERS, install_error_pages, unexpected_error_page
 
 DESK_PATH = "/desk"
 
@@ -83,7 +83,10 @@ def _desk_app(engine: Engine) -> FastAPI:
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # anything not turned into a page already: never a trace
+            response = unexpected_error_page(request, exc)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if not request.url.path.startswith(f"{request.scope.get('root_path', '')}/static"):
@@ -99,7 +102,13 @@ def mount_web(app: FastAPI, *, engine: Engine, path: str = DESK_PATH) -> None:
 
 
 def create_desk_app(engine: Engine) -> FastAPI:
-    """Return an application serving only the desk, with `/` leading to it."""
+    """Return an application serving only the desk, with `/` leading to it.
+
+    The register must exist at this version's schema (the desk never migrates it).
+    """
+    from sijill.db.engine import require_register
+
+    require_register(engine)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     mount_web(app, engine=engine)
 

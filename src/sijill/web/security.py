@@ -6,6 +6,7 @@ referrer leaving the site. Every form carries the session's CSRF token and every
 change checks it, and a request whose Origin is another site is refused.
 """
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sijill.errors import NotFound, RegisterBusy, ReviewConflict, SijillError
 
+logger = logging.getLogger(__name__)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -98,3 +100,15 @@ def install_error_pages(app: FastAPI) -> None:
     app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(SijillError, sijill_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def unexpected_error_page(request: Request, exc: Exception) -> Response:
+    """Answer an unexpected failure with a page, and log only its type above DEBUG.
+
+    The traceback may hold personal values (the parameters of a SQL statement), so it goes
+    to the DEBUG log only.
+    """
+    route = getattr(request.scope.get("route"), "name", "?")
+    logger.error("desk: unexpected %s in %s", type(exc).__name__, route)
+    logger.debug("desk: unexpected error", exc_info=exc)
+    return _page(request, 500, "error.internal")

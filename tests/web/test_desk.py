@@ -277,3 +277,15 @@ def test_the_desk_refuses_a_register_that_does_not_exist(tmp_path: Path) -> None
     with pytest.raises(NotFound):
         create_desk_app(engine)
     engine.dispose()
+
+
+def test_the_dashboards_follow_the_register_after_a_decision(client: Clients) -> None:
+    auditor, karim = client(), client()
+    auditor.login("driss")
+    karim.login("karim")
+    before = auditor.http.get("/desk/dashboards/quality").text
+    assert "karim" not in before
+    item = _item_of(karim.post("/desk/review/next").url)
+    karim.post(f"/desk/review/{item}", decision="match")
+    after = auditor.http.get("/desk/dashboards/quality").text
+    assert "karim 1" in after

@@ -8,6 +8,7 @@ schema: it is a website for people, not part of the API.
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
@@ -22,6 +23,28 @@ from sijill.db.locks import writer_engine, writer_session
 from sijill.web.security import SECURITY_HEADERS, install_error_pages, unexpected_error_page
 
 DESK_PATH = "/desk"
+T = TypeVar("T")
+
+
+def register_mark(session: Session) -> tuple[Any, ...]:
+    """Return what changes whenever the figures of the register may change.
+
+    Every change to persons and links is in the history, every file in a build, every
+    record in `source_record`; the census share is the desk's own setting.
+    """
+    from sqlalchemy import func, select
+
+    from sijill.history import HistoryEvent
+    from sijill.register import Build
+    from sijill.sources import SourceRecord
+    from sijill.web.models import DeskSetting
+
+    return (
+        session.scalar(select(func.max(HistoryEvent.id))),
+        session.scalar(select(func.max(Build.id))),
+        session.scalar(select(func.max(SourceRecord.id))),
+        tuple(session.execute(select(DeskSetting.name, DeskSetting.value).order_by(DeskSetting.name))),
+    )
 
 
 class Desk:
@@ -36,6 +59,23 @@ class Desk:
             lstrip_blocks=True,
         )
         self.templates = Jinja2Templates(env=env)
+        self._figures: dict[str, tuple[tuple[Any, ...], Any]] = {}
+
+    def figures(self, name: str, compute: Callable[[Session], T]) -> T:
+        """Return figures of the register, computed again only when the register has changed.
+
+        Dashboards read the whole register (a second or more at a national scale); the
+        register changes with builds and decisions, not with every page view.
+        """
+        with self.reading() as session:
+            mark = register_mark(session)
+            held = self._figures.get(name)
+            if held is not None and held[0] == mark:
+                value: T = held[1]
+                return value
+            value = compute(session)
+        self._figures[name] = (mark, value)
+        return value
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

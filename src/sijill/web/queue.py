@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -27,6 +27,8 @@ from sijill.web.settings import desk_settings
 
 PENDING = "pending"
 _CHUNK = 5000
+_CLAIM_BATCH = 25
+_CLAIM_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -53,38 +55,71 @@ def _record_counts(session: Session, persons: set[int]) -> dict[int, int]:
     return counts
 
 
-def _live_leases(session: Session) -> dict[int, tuple[int, str]]:
-    stmt = select(
-        ReviewLease.review_item_id, ReviewLease.user_id, DeskUser.name, ReviewLease.expires_at
-    ).join(DeskUser, DeskUser.id == ReviewLease.user_id)
+def _ordered_queue() -> Select[int, float, int, int, int]:
+    """Return the pending pairs still two persons, highest impact first, in one statement.
+
+    Impact is counted in the database (an index-only count per person), so that a queue of
+    20,000 pairs is ordered without bringing it to Python.
+    """
+    left, right = aliased(Link), aliased(Link)
+
+    def records_of(side: type[Link]) -> ColumnElement[int]:
+        counted = aliased(Link)
+        return (
+            select(func.count())
+            .select_from(counted)
+            .where(counted.person_id == side.person_id)
+            .correlate(side)
+            .scalar_subquery()
+        )
+
+    impact = (records_of(left) + records_of(right)).label("impact")
+    return (
+        select(ReviewItem.id, ReviewItem.match_weight, left.person_id, right.person_id, impact)
+        .join(left, left.source_record_id == ReviewItem.record_id_l)
+        .join(right, right.source_record_id == ReviewItem.record_id_r)
+        .where(ReviewItem.status == PENDING, left.person_id != right.person_id)
+        .order_by(impact.desc(), ReviewItem.match_weight.desc(), ReviewItem.id)
+    )
+
+
+def _live_leases(session: Session, item_ids: list[int]) -> dict[int, tuple[int, str]]:
+    stmt = (
+        select(ReviewLease.review_item_id, ReviewLease.user_id, DeskUser.name, ReviewLease.expires_at)
+        .join(DeskUser, DeskUser.id == ReviewLease.user_id)
+        .where(ReviewLease.review_item_id.in_(item_ids))
+    )
     now = utcnow()
     return {i: (u, n) for i, u, n, e in session.execute(stmt) if as_utc(e) > now}
 
 
-def queue_entries(*, session: Session) -> list[QueueEntry]:
-    """Return every pending pair still two persons, highest impact first."""
-    left, right = aliased(Link), aliased(Link)
-    stmt = (
-        select(ReviewItem.id, ReviewItem.match_weight, left.person_id, right.person_id)
-        .join(left, left.source_record_id == ReviewItem.record_id_l)
-        .join(right, right.source_record_id == ReviewItem.record_id_r)
-        .where(ReviewItem.status == PENDING, left.person_id != right.person_id)
-    )
-    rows = session.execute(stmt).all()
-    counts = _record_counts(session, {p for r in rows for p in r[2:]})
-    leases = _live_leases(session)
-    entries = [
+def queue_entries(*, session: Session, limit: int | None = None) -> list[QueueEntry]:
+    """Return the pending pairs still two persons, highest impact first (the first `limit`)."""
+    stmt = _ordered_queue()
+    rows = session.execute(stmt.limit(limit) if limit is not None else stmt).all()
+    leases = _live_leases(session, [r[0] for r in rows]) if len(rows) <= _CHUNK else _all_leases(session)
+    return [
         QueueEntry(
             item_id=i,
             match_weight=float(w),
-            impact=counts.get(pl, 0) + counts.get(pr, 0),
+            impact=int(n),
             left_person=pl,
             right_person=pr,
             claimed_by=leases[i][1] if i in leases else None,
         )
-        for i, w, pl, pr in rows
+        for i, w, pl, pr, n in rows
     ]
-    return sorted(entries, key=lambda e: (-e.impact, -e.match_weight, e.item_id))
+
+
+def _all_leases(session: Session) -> dict[int, tuple[int, str]]:
+    return _live_leases(session, list(session.scalars(select(ReviewLease.review_item_id))))
+
+
+def queue_size(*, session: Session) -> int:
+    """Return how many pending pairs are still two persons."""
+    return int(
+        session.scalar(select(func.count()).select_from(_ordered_queue().order_by(None).subquery())) or 0
+    )
 
 
 def lease_holder(*, session: Session, item_id: int) -> int | None:
@@ -133,14 +168,17 @@ def claim_next(*, session: Session, user_id: int) -> int | None:
     held = _held_by(session, user_id)
     if held is not None:
         return held
-    skipped = set(session.scalars(select(ReviewSkip.review_item_id).where(ReviewSkip.user_id == user_id)))
-    for entry in queue_entries(session=session):
-        if (
-            entry.claimed_by is None
-            and entry.item_id not in skipped
-            and claim(session=session, user_id=user_id, item_id=entry.item_id)
-        ):
-            return entry.item_id
+    now = utcnow()
+    taken = select(ReviewLease.review_item_id).where(ReviewLease.expires_at > now)
+    skipped = select(ReviewSkip.review_item_id).where(ReviewSkip.user_id == user_id)
+    free = _ordered_queue().where(ReviewItem.id.not_in(taken), ReviewItem.id.not_in(skipped))
+    for _ in range(_CLAIM_ROUNDS):
+        candidates = [row[0] for row in session.execute(free.limit(_CLAIM_BATCH))]
+        if not candidates:
+            return None
+        for item_id in candidates:
+            if claim(session=session, user_id=user_id, item_id=item_id):
+                return item_id
     return None
 
 

@@ -22,9 +22,9 @@ GAP_COMMUNES = 25
 def coverage_page(request: Request, viewer: CoverageViewer) -> Response:
     """Show persons and coverage by region and commune type, and the communes of largest gap."""
     t = translator(viewer)
-    with desk_of(request).reading() as session:
-        share = get_census_share(session=session)
-        figures = coverage(session=session, share=share)
+    figures = desk_of(request).figures(
+        "coverage", lambda session: coverage(session=session, share=get_census_share(session=session))
+    )
     ar = t.language == "ar"
     series = (t("coverage.persons"), t("coverage.expected"))
     regions = bar_chart(
@@ -60,8 +60,7 @@ def coverage_page(request: Request, viewer: CoverageViewer) -> Response:
 def quality_page(request: Request, viewer: QualityViewer) -> Response:
     """Show links by method, match weights, registries per person, builds and the backlog."""
     t = translator(viewer)
-    with desk_of(request).reading() as session:
-        q = linkage_quality(session=session)
+    q = desk_of(request).figures("quality", lambda session: linkage_quality(session=session))
     methods = bar_chart(
         [Bar(t(f"method.{m}"), n) for m, n in q.links_by_method.items()],
         title=t("quality.links_by_method"),

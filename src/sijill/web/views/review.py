@@ -18,6 +18,7 @@ from sijill.web.queue import (
     lease_holder,
     pair_view,
     queue_entries,
+    queue_size,
     release,
     skip,
 )
@@ -33,16 +34,10 @@ QUEUE_SHOWN = 50
 def queue(request: Request, viewer: Reviewer) -> Response:
     """Show the queue, highest impact first, with who holds which pair."""
     with desk_of(request).reading() as session:
-        entries = queue_entries(session=session)
+        entries = queue_entries(session=session, limit=QUEUE_SHOWN)
+        total = queue_size(session=session)
         counts = backlog(session=session)
-    return render(
-        request,
-        viewer,
-        "review_queue.html",
-        entries=entries[:QUEUE_SHOWN],
-        total=len(entries),
-        backlog=counts,
-    )
+    return render(request, viewer, "review_queue.html", entries=entries, total=total, backlog=counts)
 
 
 def _next_page(request: Request, item_id: int | None, done: int | None = None) -> Response:

@@ -26,6 +26,16 @@ DESK_PATH = "/desk"
 T = TypeVar("T")
 
 
+def commune_name(code: object, language: str) -> str | None:
+    """Return the name of a commune from its HCP code, in the desk's language, or None."""
+    from sijill.geo import communes
+
+    commune = communes().get(code) if isinstance(code, str) else None
+    if commune is None:
+        return None
+    return commune.name_ar if language == "ar" else commune.name_fr
+
+
 def register_mark(session: Session) -> tuple[Any, ...]:
     """Return what changes whenever the figures of the register may change.
 
@@ -58,6 +68,7 @@ class Desk:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        env.globals["commune_name"] = commune_name
         self.templates = Jinja2Templates(env=env)
         self._figures: dict[str, tuple[tuple[Any, ...], Any]] = {}
 

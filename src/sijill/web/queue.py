@@ -10,7 +10,7 @@ that expires goes back to the queue. Deciding checks the lease and the item's st
 same transaction as the decision.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -211,6 +211,7 @@ PAIR_FIELDS = (
     "commune",
 )
 ARABIC_FIELDS = frozenset({"family_ar", "given_ar", "father_given_ar"})
+OTHER_RECORDS_SHOWN = 20
 
 
 @dataclass
@@ -228,6 +229,8 @@ class PairView:
     steps: list[tuple[str, str, float, float]]
     claimed_by: str | None
     decided_at: datetime | None
+    left_others: list[SourceRecord] = field(default_factory=list)
+    right_others: list[SourceRecord] = field(default_factory=list)
 
 
 def _comparison_order(settings: dict[str, Any] | None, evidence: dict[str, Any]) -> list[str]:
@@ -250,6 +253,18 @@ def _steps(item: ReviewItem, settings: dict[str, Any] | None) -> list[tuple[str,
             label = level_label(settings, name, int(evidence[name].get("level", -1)))
         steps.append((name, label, weight, total))
     return steps
+
+
+def _other_records(session: Session, person_id: int, shown: SourceRecord) -> list[SourceRecord]:
+    """Return the other current records of a person: a decision on the pair moves them too."""
+    stmt = (
+        select(SourceRecord)
+        .join(Link, Link.source_record_id == SourceRecord.id)
+        .where(Link.person_id == person_id, SourceRecord.id != shown.id, SourceRecord.status == "accepted")
+        .order_by(SourceRecord.source, SourceRecord.id)
+        .limit(OTHER_RECORDS_SHOWN)
+    )
+    return list(session.scalars(stmt))
 
 
 def pair_view(*, session: Session, item_id: int) -> PairView:
@@ -286,4 +301,6 @@ def pair_view(*, session: Session, item_id: int) -> PairView:
         steps=_steps(item, model.settings if model else None),
         claimed_by=holder_name,
         decided_at=item.decided_at,
+        left_others=_other_records(session, lp.id, left),
+        right_others=_other_records(session, rp.id, right) if rp.id != lp.id else [],
     )

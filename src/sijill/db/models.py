@@ -7,6 +7,7 @@ from sijill.register import models as register_models
 from sijill.social import models as social_models
 from sijill.sources import models as sources_models
 from sijill.uin import models as uin_models
+from sijill.web import models as web_models
 
 __all__ = [
     "Base",
@@ -16,4 +17,5 @@ __all__ = [
     "social_models",
     "sources_models",
     "uin_models",
+    "web_models",
 ]

@@ -76,16 +76,16 @@ def _name(part: str, other: str) -> ComparisonSpec:
             Level("strict keys equal", f"{s}_l = {s}_r", tf_column=s, m_prior=0.85, u_prior=0.005),
             Level("loose keys equal", f"{k}_l = {k}_r", m_prior=0.05, u_prior=0.002),
             Level(
-                "loose keys one edit apart",
-                f"levenshtein({k}_l, {k}_r) <= 1",
-                m_prior=0.04,
-                u_prior=0.02,
-            ),
-            Level(
                 "written in the other name's field",
                 f"{s}_l = {o}_r OR {o}_l = {s}_r",
                 m_prior=0.03,
                 u_prior=0.0005,
+            ),
+            Level(
+                "loose keys one edit apart",
+                f"levenshtein({k}_l, {k}_r) <= 1",
+                m_prior=0.04,
+                u_prior=0.02,
             ),
             Level(
                 "strict keys two edits apart",
@@ -211,6 +211,8 @@ DETERMINISTIC_RULES = (
     "l.cnie = r.cnie AND l.birth_year = r.birth_year",
 )
 EM_BLOCKS = (("family_key", "given_key", "birth_year"),)
+# Columns the clustering guards read besides those the comparisons retain (`linkage.clusters`).
+GUARD_COLUMNS = ("source", "given_form", "given_skeleton", "given_spelt", "given_head")
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ class LinkageSpec:
             blocking_rules_to_generate_predictions=rules,
             retain_intermediate_calculation_columns=True,
             retain_matching_columns=True,
-            additional_columns_to_retain=["source"],
+            additional_columns_to_retain=list(GUARD_COLUMNS),
             max_iterations=20,
             em_convergence=0.001,
         )

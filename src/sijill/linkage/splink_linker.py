@@ -11,7 +11,7 @@ from splink import Linker
 from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs
 from sijill.linkage.features import linkage_frame
 from sijill.linkage.linker import LinkResult, TrainedModel
-from sijill.linkage.spec import LinkageSpec
+from sijill.linkage.spec import GUARD_COLUMNS, LinkageSpec
 from sijill.linkage.training import train
 from sijill.names import SpellingDictionary
 from sijill.settings import get_settings
@@ -115,7 +115,8 @@ class SplinkLinker:
             settings = trained.settings
             timing["training"] = time.perf_counter() - start - sum(timing.values())
         else:
-            settings = self.model
+            # A model saved by an earlier version may retain fewer columns than the guards read.
+            settings = {**self.model, "additional_columns_to_retain": list(GUARD_COLUMNS)}
         linker = Linker(table, settings, log_level=logging.ERROR)
         predictions = linker.inference.predict()
         sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)

@@ -53,6 +53,7 @@ _LATIN_DIGRAPHS = {
     "ck": "K",
     "qu": "K",
     "oo": "U",
+    "ee": "I",
 }
 _LATIN_SINGLE = {
     "b": "B",
@@ -83,10 +84,14 @@ _LATIN_SUN = ("t", "th", "d", "dh", "r", "z", "s", "ch", "sh", "n", "l")
 # assimilated one (Errahmani, Ettazi, Echcherkaoui).
 _JOINED_ARTICLE = re.compile(r"^(?:el(?=[a-z]{5})|e(?=(tt|dd|rr|zz|ss|nn|ch)[a-z]{2}))")
 _ABD_EL_SUN = re.compile(r"^(abd|abou|bou)[ae]l(?=(?:" + "|".join(_LATIN_SUN) + r"))")
+# Abdul, Abdoul, Abdal, Abdil: the article of a theophoric compound, however the vowel is written.
+_ABD_VOWEL = re.compile(r"^abd(?:ou|u|a|i)l(?=[a-z]|$)")
+_LATIN_COMPOUND_HEADS = ("abd", "abou", "bou")
 
 
-def _arabic_symbols(word: str) -> list[str]:
-    """Return the sound symbols of one normalised Arabic word (article removed)."""
+def _arabic_symbols(word: str, *, exact: bool = False) -> list[str]:
+    """Return the sound symbols of one normalised Arabic word (article removed); `exact`
+    also writes the letters Latin spellings cannot show: alif inside a word (A) and ʿayn (E)."""
     out: list[str] = []
     for i, ch in enumerate(word):
         nxt = word[i + 1] if i + 1 < len(word) else ""
@@ -102,6 +107,12 @@ def _arabic_symbols(word: str) -> list[str]:
         elif ch == "ة" and i and word[i - 1] == "ا":
             out.append("T")  # حياة Hayat, نجاة Najat: the ending is said t
         elif ch in "ةى" or (ch == "ا" and last):
+            out.append("A")
+        elif ch == "إ" and i:
+            out.append("I")  # عبد الإله, Abdelilah: the hamza of Ilah is said i
+        elif exact and ch == "ع":
+            out.append("E")
+        elif exact and ch in "اأ" and i:
             out.append("A")
     return out
 
@@ -190,8 +201,8 @@ def _latin_single(word: str, i: int) -> list[str]:
 
 def _strip_latin_article(word: str) -> str:
     """Drop a joined article (Elalaoui, Errahmani) and the l of abdel before a sun letter."""
-    if word.startswith(("abd", "abou", "bou")):
-        word = _ABD_EL_SUN.sub(r"\1", word)
+    if word.startswith(_LATIN_COMPOUND_HEADS):
+        word = _ABD_EL_SUN.sub(r"\1", _ABD_VOWEL.sub("abdel", word))
     if word.startswith("e"):
         word = _JOINED_ARTICLE.sub("", word, count=1)
     return word
@@ -200,16 +211,19 @@ def _strip_latin_article(word: str) -> str:
 def _latin_words(text: str) -> list[str]:
     """Return the words of a Latin name with articles dropped and compounds joined."""
     words: list[str] = []
-    joined = False
+    joined = article = False
     for token in normalise_latin(text).split():
         if token in LATIN_ARTICLES:
+            article = True
             continue
         token = _strip_latin_article(token)
         if joined and words:
-            words[-1] = _ABD_EL_SUN.sub(r"\1", words[-1] + token)
+            # Abd El Hak is Abdelhak: the article written apart stays inside the compound.
+            link = "el" if article and words[-1] in _LATIN_COMPOUND_HEADS else ""
+            words[-1] = _ABD_EL_SUN.sub(r"\1", words[-1] + link + token)
         else:
             words.append(token)
-        joined = token in LATIN_JOINERS
+        joined, article = token in LATIN_JOINERS, False
     return words
 
 
@@ -257,6 +271,51 @@ def strict_key(text: str) -> str:
         False
     """
     return "".join(_collapse(list(w), strict=True) for w in word_symbols(text))
+
+
+@lru_cache(maxsize=500_000)
+def form_key(text: str) -> str:
+    """Return the exact key of an Arabic name: the strict key with alif and ʿayn, which tell
+    apart names Latin spellings blur (هشام / هاشم, سعد / سعاد); empty for a Latin name.
+
+    Example:
+        >>> form_key("هشام") != form_key("هاشم") and strict_key("هشام") == strict_key("هاشم")
+        True
+    """
+    if not is_arabic(text):
+        return ""
+    words = (_arabic_symbols(w, exact=True) for w in _arabic_words(text))
+    return "".join(_collapse(w, strict=True) for w in words)
+
+
+# Abd and its article (Abdel-, Abdal-, Abde- before a doubled sun letter); the l of an
+# article before a sun letter is already dropped (Abdellatif -> abdlatif).
+_LATIN_ABD = re.compile(r"^abd(?:[aeiou]l|[ae](?=(?:tt|dd|rr|zz|ss|nn|ch|sh|th)))?")
+
+
+@lru_cache(maxsize=500_000)
+def head_key(text: str) -> str:
+    """Return the strict key of the element that makes a name: the divine name of a
+    theophoric compound (Abdelhak -> Hak, عبد الإله -> إله), else the whole name.
+
+    Two compounds share Abd; the element after it decides whether they are one name.
+
+    Example:
+        >>> head_key("Abdelhak") == head_key("عبد الحق") != head_key("Abdelilah")
+        True
+    """
+    if is_arabic(text):
+        tokens = normalise_arabic(text).split()
+        if len(tokens) > 1 and tokens[0] == "عبد":
+            element = _strip_arabic_article(tokens[1], after_compound=False)
+            return _collapse(_arabic_symbols(element), strict=True)
+        return strict_key(text)
+    words = _latin_words(text)
+    if words and words[0].startswith("abd"):
+        element = _LATIN_ABD.sub("", words[0], count=1)
+        if element:
+            return _collapse(_latin_symbols(element), strict=True)
+    return strict_key(text)
 
 
 def name_key(text: str) -> str:

@@ -65,9 +65,29 @@ OTHER_GIVEN_NAME_SQL = (
     f"ELSE damerau_levenshtein(given_strict_l, given_strict_r) >= {FAR_NAME_EDITS} "
     f"AND damerau_levenshtein(given_key_l, given_key_r) >= {TWIN_NAME_EDITS} END"
 )
+
+def _far_sql(strict_l: str, strict_r: str, loose_l: str, loose_r: str) -> str:
+    return (
+        f"damerau_levenshtein({strict_l}, {strict_r}) >= {FAR_NAME_EDITS} "
+        f"AND damerau_levenshtein({loose_l}, {loose_r}) >= {TWIN_NAME_EDITS}"
+    )
+
+
+# Twins, also when a record has its names in each other's field: the family name of one is
+# the given name of the other (or both records are so written), and the names left are far
+# apart.
+SWAPPED_TWINS_SQL = (
+    "(family_key_l = given_key_r AND "
+    + _far_sql("given_strict_l", "family_strict_r", "given_key_l", "family_key_r")
+    + ") OR (given_key_l = family_key_r AND "
+    + _far_sql("family_strict_l", "given_strict_r", "family_key_l", "given_key_r")
+    + ") OR (given_key_l = given_key_r AND "
+    + _far_sql("family_strict_l", "family_strict_r", "family_key_l", "family_key_r")
+    + ")"
+)
 TWINS_SQL = (
-    "coalesce(birth_date_l = birth_date_r AND family_key_l = family_key_r "
-    f"AND ({OTHER_GIVEN_NAME_SQL}), false)"
+    "coalesce(birth_date_l = birth_date_r AND ((family_key_l = family_key_r "
+    f"AND ({OTHER_GIVEN_NAME_SQL})) OR {SWAPPED_TWINS_SQL}), false)"
 )
 # Identifying evidence no guard explains away: the same card, or the same household with the
 # same full birth date and both names within a typo (the same person entered twice).
@@ -124,12 +144,31 @@ def other_given_name(row: dict[str, Any]) -> bool | None:
         edits = _edits(spelt_l, spelt_r)
         assert edits is not None
         return _or(_differ(row["given_head_l"], row["given_head_r"]), edits >= TWIN_NAME_EDITS)
-    strict = _edits(row["given_strict_l"], row["given_strict_r"])
-    loose = _edits(row["given_key_l"], row["given_key_r"])
+    return _far(row, ("given_strict_l", "given_strict_r", "given_key_l", "given_key_r"))
+
+
+def _far(row: dict[str, Any], columns: tuple[str, str, str, str]) -> bool | None:
+    """Return whether two names are far apart on strict and loose keys, as `_far_sql` does."""
+    strict = _edits(row[columns[0]], row[columns[1]])
+    loose = _edits(row[columns[2]], row[columns[3]])
     return _and(
         None if strict is None else strict >= FAR_NAME_EDITS,
         None if loose is None else loose >= TWIN_NAME_EDITS,
     )
+
+
+def _swapped_twins(row: dict[str, Any]) -> bool:
+    """Return whether the pair looks like twins with one record's names swapped (`SWAPPED_TWINS_SQL`)."""
+    left = _equal(row["family_key_l"], row["given_key_r"]) and _far(
+        row, ("given_strict_l", "family_strict_r", "given_key_l", "family_key_r")
+    )
+    right = _equal(row["given_key_l"], row["family_key_r"]) and _far(
+        row, ("family_strict_l", "given_strict_r", "family_key_l", "given_key_r")
+    )
+    both = _equal(row["given_key_l"], row["given_key_r"]) and _far(
+        row, ("family_strict_l", "family_strict_r", "family_key_l", "family_key_r")
+    )
+    return left is True or right is True or both is True
 
 
 def _differ(a: object, b: object) -> bool | None:
@@ -175,11 +214,8 @@ def identified(row: dict[str, Any]) -> bool:
 def guarded(row: dict[str, Any]) -> bool:
     """Return whether a guard stops this pair, as `GUARD_SQL` does."""
     sex = _differ(row["sex_l"], row["sex_r"]) is True
-    twins = (
-        _equal(row["birth_date_l"], row["birth_date_r"])
-        and _equal(row["family_key_l"], row["family_key_r"])
-        and other_given_name(row) is True
-    )
+    same_family = _equal(row["family_key_l"], row["family_key_r"]) and other_given_name(row) is True
+    twins = _equal(row["birth_date_l"], row["birth_date_r"]) and (same_family or _swapped_twins(row))
     return (sex or twins) and not identified(row)
 
 

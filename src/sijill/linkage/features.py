@@ -207,6 +207,7 @@ def linkage_frame(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.Da
             "sex": keyed["sex"],
             "cnie": keyed["cnie"],
             "birth_place": keyed["birth_place"].map(_place),
+            "home_commune": keyed["commune"].map(_place),
             "father_key": fathers.map(lambda f: strict_key(f) or None if isinstance(f, str) else None),
             "household_ref": keyed["household_ref"],
             "guardian_cnie": keyed["guardian_cnie"],

@@ -173,6 +173,27 @@ def _father() -> ComparisonSpec:
     )
 
 
+def _home() -> ComparisonSpec:
+    # RAMED knows where a member lives, the civil act where the person was born: most people,
+    # rural people above all, live in the commune they were born in.
+    born_here = "birth_place_l = home_commune_r OR home_commune_l = birth_place_r"
+    return ComparisonSpec(
+        "home_commune",
+        "commune of residence, against the other record's commune of residence or of birth",
+        (
+            Level(
+                "null",
+                "NOT ((birth_place_l IS NOT NULL AND home_commune_r IS NOT NULL) "
+                "OR (home_commune_l IS NOT NULL AND birth_place_r IS NOT NULL) "
+                "OR (home_commune_l IS NOT NULL AND home_commune_r IS NOT NULL))",
+                null=True,
+            ),
+            Level("same commune of residence", "home_commune_l = home_commune_r", m_prior=0.7, u_prior=0.01),
+            Level("lives where the other was born", born_here, m_prior=0.6, u_prior=0.01),
+        ),
+    )
+
+
 def _household() -> ComparisonSpec:
     both_household = "household_ref_l IS NOT NULL AND household_ref_r IS NOT NULL"
     both_guardian = "guardian_cnie_l IS NOT NULL AND guardian_cnie_r IS NOT NULL"
@@ -195,6 +216,7 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     _cnie(),
     _exact("birth_place", "place or commune of birth", "birth_place", tf=True, m=0.85, u=0.02),
     _father(),
+    _home(),
     _household(),
 )
 
@@ -221,7 +243,7 @@ class Thresholds:
 
     link: float = 6.0
     review: float = 2.0
-    same_source: float = 14.0
+    same_source: float = 12.0
 
 
 @dataclass(frozen=True)

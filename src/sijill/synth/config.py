@@ -119,6 +119,11 @@ class SynthConfig:
     formal_work_rural: float = 0.10
     ramed_poor_share: float = 0.30
     two_ramed_households: float = 0.01
+    # Where people were born: in the commune they live in, or elsewhere (internal migration:
+    # about a third of urban adults were born in another commune).
+    adults_born_in_home_commune_urban: float = 0.65
+    adults_born_in_home_commune_rural: float = 0.85
+    children_born_in_home_commune: float = 0.9
     year_only_before: int = 1965
     reference_date: str = "2026-01-01"
 

@@ -31,7 +31,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from sijill.linkage.linker import DisjointSet, LinkResult
 from sijill.linkage.spec import Thresholds
 
-CONTRADICTION_WEIGHT = 0.0
+CONTRADICTION_WEIGHT = 2.0
 MAX_REVIEW_PAIRS = 20_000
 COMPACT_COLUMNS = [
     "record_id_l",

@@ -106,8 +106,10 @@ def _birth_date() -> ComparisonSpec:
             Level("null", f"{y}_l IS NULL OR {y}_r IS NULL", null=True),
             Level("same full date", "birth_date_l = birth_date_r", m_prior=0.85, u_prior=0.0001),
             Level(
+                # The fewer people born that year (the old), the more a shared year tells.
                 "same year, one known to the year only",
                 f"(birth_date_l IS NULL OR birth_date_r IS NULL) AND {y}_l = {y}_r",
+                tf_column=y,
                 m_prior=0.04,
                 u_prior=0.0001,
             ),
@@ -124,6 +126,8 @@ def _birth_date() -> ComparisonSpec:
                 m_prior=0.05,
                 u_prior=0.005,
             ),
+            # Splink scales the year's term frequencies by this exact level's u.
+            Level("same year", f"{y}_l = {y}_r", m_prior=0.01, u_prior=0.01),
             Level("within a year", f"abs({y}_l - {y}_r) <= 1", m_prior=0.02, u_prior=0.04),
         ),
     )
@@ -228,6 +232,18 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("cnie",),
 )
 SWAPPED_BLOCK = "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
+# One name, the birth year and a place: for the records a typo keeps out of the name blocks
+# and whose date is known to the year only (a place of birth on both, or one's commune of
+# residence the other's commune of birth).
+PLACE_BLOCKS = tuple(
+    f"l.{name} = r.{name} AND l.birth_year = r.birth_year AND {places}"
+    for name in ("family_key", "given_key")
+    for places in (
+        "l.birth_place = r.birth_place",
+        "l.birth_place = r.home_commune",
+        "l.home_commune = r.birth_place",
+    )
+)
 DETERMINISTIC_RULES = (
     "l.family_strict = r.family_strict AND l.given_strict = r.given_strict AND l.birth_date = r.birth_date",
     "l.cnie = r.cnie AND l.birth_year = r.birth_year",
@@ -256,7 +272,7 @@ class LinkageSpec:
     def settings(self) -> SettingsCreator:
         """Return the Splink settings of this spec (untrained)."""
         rules: list[Any] = [block_on(*cols) for cols in BLOCKING_RULES]
-        rules.append(SWAPPED_BLOCK)
+        rules += [SWAPPED_BLOCK, *PLACE_BLOCKS]
         return SettingsCreator(
             link_type="dedupe_only",
             unique_id_column_name="record_id",

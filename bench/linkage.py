@@ -197,7 +197,9 @@ def sijill_run(sources: Path, db: Path) -> tuple[Any, float, float]:
     def stage(name: str) -> None:
         timings[name] = time.perf_counter() - start
 
-    run_build(engine=engine, sources_dir=sources, linker=SplinkLinker(), progress=BuildProgress(on_stage=stage))
+    run_build(
+        engine=engine, sources_dir=sources, linker=SplinkLinker(), progress=BuildProgress(on_stage=stage)
+    )
     total = time.perf_counter() - start
     return engine, timings["assigning UINs"] - timings["learning spellings"], total
 
@@ -205,7 +207,9 @@ def sijill_run(sources: Path, db: Path) -> tuple[Any, float, float]:
 def _truth(sources: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     truth = pd.read_csv(sources / "truth.csv", dtype=str)
     persons = pd.read_csv(
-        sources / "persons.csv", dtype=str, usecols=["person_id", "household_id", "birth_date", "twin", "rural"]
+        sources / "persons.csv",
+        dtype=str,
+        usecols=["person_id", "household_id", "birth_date", "twin", "rural"],
     )
     return truth, persons
 
@@ -247,7 +251,9 @@ def _print(profile: str, result: dict[str, Figures]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=DEV_SEED, help=f"held-out seed: {HELD_OUT_SEED}")
     parser.add_argument("--profiles", default="all", help="comma-separated profile names, or all")

@@ -35,7 +35,9 @@ PAIR_COLUMNS = ["record_id_l", "record_id_r", "match_weight", *(f"{c}_{s}" for c
 def _given(name: str | None) -> dict[str, Any]:
     """Return the given-name columns of one record, as the linkage frame computes them."""
     if name is None:
-        return dict.fromkeys(("given_key", "given_strict", "given_form", "given_skeleton", "given_spelt", "given_head"))
+        return dict.fromkeys(
+            ("given_key", "given_strict", "given_form", "given_skeleton", "given_spelt", "given_head")
+        )
     form = form_key(name) or None
     return {
         "given_key": loose_key(name),
@@ -140,15 +142,24 @@ def test_twins_named_with_look_alike_names_never_merge() -> None:
 
 
 def test_a_typo_in_the_given_name_is_not_taken_for_twins() -> None:
-    for left, right in [("Rachid", "Rachit"), ("رشيد", "رشيت"), ("Bouchaib", "Bouchiab"), ("محمد", "Mohamed")]:
+    for left, right in [
+        ("Rachid", "Rachit"),
+        ("رشيد", "رشيت"),
+        ("Bouchaib", "Bouchiab"),
+        ("محمد", "Mohamed"),
+    ]:
         assert not _guarded(_pair(1, 2, 30.0, {"given": left}, given=right)), (left, right)
     clusters = _cluster(CIVIL_CNIE, [_pair(1, 2, 30.0, {"given": "Rachid"}, given="Rachit")])
     assert clusters[1] == clusters[2]
 
 
 def test_twins_with_their_names_in_each_others_field_never_merge() -> None:
-    swapped = _pair(1, 2, 30.0, {"family": "Ait Abdallah", "given": "Hicham"}, family="Tariq", given="Ait Abdallah")
-    both = _pair(1, 2, 30.0, {"family": "Hicham", "given": "Ait Abdallah"}, family="Tariq", given="Ait Abdallah")
+    swapped = _pair(
+        1, 2, 30.0, {"family": "Ait Abdallah", "given": "Hicham"}, family="Tariq", given="Ait Abdallah"
+    )
+    both = _pair(
+        1, 2, 30.0, {"family": "Hicham", "given": "Ait Abdallah"}, family="Tariq", given="Ait Abdallah"
+    )
     assert _guarded(swapped) and _guarded(both)
 
 

@@ -31,7 +31,11 @@ from rapidfuzz.distance import DamerauLevenshtein
 from sijill.linkage.linker import DisjointSet, LinkResult
 from sijill.linkage.spec import Thresholds
 
-CONTRADICTION_WEIGHT = 2.0
+# A pair scored below this is evidence against a merge, not a weak link: no chain joins it.
+CONTRADICTION_WEIGHT = 0.0
+# The one-registry guard applies where a registry holds a person twice clearly less often
+# than registries share one: its threshold at least this far above the link threshold.
+SAME_SOURCE_MIN_OFFSET = 1.0
 MAX_REVIEW_PAIRS = 20_000
 COMPACT_COLUMNS = [
     "record_id_l",
@@ -66,6 +70,7 @@ OTHER_GIVEN_NAME_SQL = (
     f"AND damerau_levenshtein(given_key_l, given_key_r) >= {TWIN_NAME_EDITS} END"
 )
 
+
 def _far_sql(strict_l: str, strict_r: str, loose_l: str, loose_r: str) -> str:
     return (
         f"damerau_levenshtein({strict_l}, {strict_r}) >= {FAR_NAME_EDITS} "
@@ -95,8 +100,14 @@ NAMES_CLOSE_SQL = (
     f"coalesce(NOT ({OTHER_GIVEN_NAME_SQL}) AND damerau_levenshtein(given_strict_l, given_strict_r) <= 1 "
     "AND damerau_levenshtein(family_strict_l, family_strict_r) <= 1, false)"
 )
+# The same card, or a card one keystroke off (but not in its last digit: twins who applied
+# together may hold consecutive numbers).
+SAME_CARD_SQL = (
+    "coalesce(cnie_l = cnie_r OR (damerau_levenshtein(cnie_l, cnie_r) = 1 "
+    "AND substr(cnie_l, 1, length(cnie_l) - 1) <> substr(cnie_r, 1, length(cnie_r) - 1)), false)"
+)
 IDENTIFIED_SQL = (
-    "coalesce(cnie_l = cnie_r, false) OR (coalesce(household_ref_l = household_ref_r "
+    f"{SAME_CARD_SQL} OR (coalesce(household_ref_l = household_ref_r "
     "OR guardian_cnie_l = guardian_cnie_r, false) AND coalesce(birth_date_l = birth_date_r, false) "
     f"AND {NAMES_CLOSE_SQL})"
 )
@@ -134,9 +145,7 @@ def other_given_name(row: dict[str, Any]) -> bool | None:
         edits = _edits(form_l, form_r)
         assert edits is not None
         vowels_only = row["given_skeleton_l"] == row["given_skeleton_r"]
-        return _or(
-            _differ(row["given_head_l"], row["given_head_r"]), edits >= TWIN_NAME_EDITS, vowels_only
-        )
+        return _or(_differ(row["given_head_l"], row["given_head_r"]), edits >= TWIN_NAME_EDITS, vowels_only)
     spelt_l, spelt_r = row["given_spelt_l"], row["given_spelt_r"]
     if isinstance(spelt_l, str) and isinstance(spelt_r, str):
         if spelt_l == spelt_r:
@@ -195,9 +204,16 @@ def _within_one(a: object, b: object) -> bool:
     return edits is not None and edits <= 1
 
 
+def same_card(a: object, b: object) -> bool:
+    """Return whether two card numbers are one card, as `SAME_CARD_SQL` does."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    return a == b or (DamerauLevenshtein.distance(a, b) == 1 and a[:-1] != b[:-1])
+
+
 def identified(row: dict[str, Any]) -> bool:
     """Return whether a pair carries identifying evidence, as `IDENTIFIED_SQL` does."""
-    if _equal(row["cnie_l"], row["cnie_r"]):
+    if same_card(row["cnie_l"], row["cnie_r"]):
         return True
     household = _equal(row["household_ref_l"], row["household_ref_r"]) or _equal(
         row["guardian_cnie_l"], row["guardian_cnie_r"]
@@ -253,6 +269,7 @@ class ChainResistantClustering:
     duplicates: set[int] = field(default_factory=set)
     review: list[dict[str, Any]] = field(default_factory=list)
     best: dict[int, float] = field(default_factory=dict)
+    one_registry_guard: bool = True
 
     def add_records(self, records: pd.DataFrame) -> None:
         sources = {s: s for s in records["source"].unique()}
@@ -268,7 +285,11 @@ class ChainResistantClustering:
                 key = _key(a, b)
                 if key in self.blocked:
                     return False
-                if self.source_of[a] == self.source_of[b] and key not in self.duplicates:
+                if (
+                    self.one_registry_guard
+                    and self.source_of[a] == self.source_of[b]
+                    and key not in self.duplicates
+                ):
                     return False
         return True
 
@@ -298,6 +319,7 @@ class ChainResistantClustering:
             strong | pairs["identified"].to_numpy(dtype=bool)
         )
         self.duplicates = self._keys(left[twice], right[twice])
+        self.one_registry_guard = self.thresholds.same_source >= self.thresholds.link + SAME_SOURCE_MIN_OFFSET
         for a, b in must_link:
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra != rb:

@@ -152,6 +152,25 @@ def _exact(
     )
 
 
+def _birth_place() -> ComparisonSpec:
+    return ComparisonSpec(
+        "birth_place",
+        "place or commune of birth",
+        (
+            Level("null", "birth_place_l IS NULL OR birth_place_r IS NULL", null=True),
+            Level(
+                "equal", "birth_place_l = birth_place_r", tf_column="birth_place", m_prior=0.85, u_prior=0.02
+            ),
+            Level(
+                "one typo apart",
+                "levenshtein(birth_place_l, birth_place_r) <= 1",
+                m_prior=0.03,
+                u_prior=0.002,
+            ),
+        ),
+    )
+
+
 def _cnie() -> ComparisonSpec:
     # Labels come from shared cards, so the card's own m cannot be learnt from them.
     return ComparisonSpec(
@@ -194,6 +213,12 @@ def _home() -> ComparisonSpec:
             ),
             Level("same commune of residence", "home_commune_l = home_commune_r", m_prior=0.7, u_prior=0.01),
             Level("lives where the other was born", born_here, m_prior=0.6, u_prior=0.01),
+            Level(
+                "commune of residence one typo apart",
+                "levenshtein(home_commune_l, home_commune_r) <= 1",
+                m_prior=0.03,
+                u_prior=0.001,
+            ),
         ),
     )
 
@@ -208,6 +233,13 @@ def _household() -> ComparisonSpec:
             Level("null", f"NOT (({both_household}) OR ({both_guardian}))", null=True),
             Level("same RAMED household", "household_ref_l = household_ref_r", m_prior=0.6, u_prior=0.001),
             Level("same guardian card", "guardian_cnie_l = guardian_cnie_r", m_prior=0.6, u_prior=0.001),
+            Level(
+                "household or guardian card one typo apart",
+                "levenshtein(household_ref_l, household_ref_r) <= 1 "
+                "OR levenshtein(guardian_cnie_l, guardian_cnie_r) <= 1",
+                m_prior=0.05,
+                u_prior=0.0005,
+            ),
         ),
     )
 
@@ -218,7 +250,7 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     _birth_date(),
     _exact("sex", "sex", "sex", m=0.995, u=0.5),
     _cnie(),
-    _exact("birth_place", "place or commune of birth", "birth_place", tf=True, m=0.85, u=0.02),
+    _birth_place(),
     _father(),
     _home(),
     _household(),
@@ -230,19 +262,33 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("given_key", "birth_date"),
     ("family_key", "birth_date"),
     ("cnie",),
+    ("household_ref",),
+    ("guardian_cnie",),
 )
 SWAPPED_BLOCK = "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
-# One name, the birth year and a place: for the records a typo keeps out of the name blocks
-# and whose date is known to the year only (a place of birth on both, or one's commune of
-# residence the other's commune of birth).
-PLACE_BLOCKS = tuple(
-    f"l.{name} = r.{name} AND l.birth_year = r.birth_year AND {places}"
-    for name in ("family_key", "given_key")
-    for places in (
-        "l.birth_place = r.birth_place",
-        "l.birth_place = r.home_commune",
-        "l.home_commune = r.birth_place",
-    )
+# For the records a typo, a date known to the year only or no date at all keeps out of the
+# blocks above: one name, the birth year and a place; both names and a place; both names
+# where a date is missing (the filter on one side keeps that join small). A place is a
+# place of birth on both, or one's commune of residence and the other's of birth.
+_PLACES = (
+    "l.birth_place = r.birth_place",
+    "l.birth_place = r.home_commune",
+    "l.home_commune = r.birth_place",
+)
+PLACE_BLOCKS = (
+    *(
+        f"l.{name} = r.{name} AND l.birth_year = r.birth_year AND {places}"
+        for name in ("family_key", "given_key")
+        for places in _PLACES
+    ),
+    *(
+        f"l.family_key = r.family_key AND l.given_key = r.given_key AND {places}"
+        for places in (*_PLACES, "l.home_commune = r.home_commune")
+    ),
+    *(
+        f"{side}.birth_year IS NULL AND l.family_key = r.family_key AND l.given_key = r.given_key"
+        for side in "lr"
+    ),
 )
 DETERMINISTIC_RULES = (
     "l.family_strict = r.family_strict AND l.given_strict = r.given_strict AND l.birth_date = r.birth_date",
@@ -255,11 +301,12 @@ GUARD_COLUMNS = ("source", "given_form", "given_skeleton", "given_spelt", "given
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Match weights: link above `link`, review between `review` and `link`."""
+    """Match weights: link above `link`, review between `review` and `link`; two records of
+    one registry need up to `same_source` (see `linkage.training.same_source_threshold`)."""
 
     link: float = 6.0
     review: float = 2.0
-    same_source: float = 12.0
+    same_source: float = 14.0
 
 
 @dataclass(frozen=True)

@@ -46,13 +46,17 @@ class NamePairs:
 
     pairs: list[NamePair] = field(default_factory=list)
 
-    def select(self, *, same: bool | None = None, kinds: Iterable[str] = (), held_out: bool) -> list[NamePair]:
+    def select(
+        self, *, same: bool | None = None, kinds: Iterable[str] = (), held_out: bool
+    ) -> list[NamePair]:
         """Return the pairs of one split, optionally of some kinds and of one truth."""
         wanted = set(kinds)
         return [
             p
             for p in self.pairs
-            if p.held_out == held_out and (same is None or p.same == same) and (not wanted or p.kind in wanted)
+            if p.held_out == held_out
+            and (same is None or p.same == same)
+            and (not wanted or p.kind in wanted)
         ]
 
 

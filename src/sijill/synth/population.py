@@ -117,7 +117,11 @@ class PopulationBuilder:
         if relationship in ("son", "daughter"):
             stay = cfg.children_born_in_home_commune
         else:
-            stay = cfg.adults_born_in_home_commune_urban if hh.commune.urban else cfg.adults_born_in_home_commune_rural
+            stay = (
+                cfg.adults_born_in_home_commune_urban
+                if hh.commune.urban
+                else cfg.adults_born_in_home_commune_rural
+            )
         birth_commune = (
             hh.commune.code
             if self.rng.random() < stay

@@ -141,8 +141,9 @@ def _arabic_words(text: str) -> list[str]:
     return words
 
 
-def _latin_symbols(word: str) -> list[str]:
-    """Return the sound symbols of one normalised Latin word (article removed)."""
+def _latin_symbols(word: str, *, vowels: bool = False) -> list[str]:
+    """Return the sound symbols of one normalised Latin word (article removed); `vowels`
+    also writes the short vowels a, e, o (lower case), which Arabic script leaves out."""
     out: list[str] = []
     i, n = 0, len(word)
     while i < n:
@@ -157,8 +158,8 @@ def _latin_symbols(word: str) -> list[str]:
             out.append("W" if nxt and nxt in _LATIN_VOWELS else "U")
             i += 2
             continue
-        if pair == "rh" and i == 0:
-            out.append("G")  # Rhizlane, Rhazi: a French rendering of غ
+        if pair == "rh" and (i == 0 or (word[i - 1] not in _LATIN_VOWELS and word[i - 1] != "r")):
+            out.append("G")  # Rhizlane, Rhazi, Amrhar: a French rendering of غ
             i += 2
             continue
         if pair == "gu" and nxt and nxt in "aeiy":
@@ -169,9 +170,20 @@ def _latin_symbols(word: str) -> list[str]:
             out.append(_LATIN_DIGRAPHS[pair])
             i += 2
             continue
-        out.extend(_latin_single(word, i))
+        sounds = _latin_single(word, i)
+        if not sounds and vowels and word[i] in "aeo" and word[i - 1 : i] != word[i]:
+            sounds = [word[i]]
+        out.extend(sounds)
         i += 1
     return out
+
+
+def _silent_final_h(word: str) -> bool:
+    """Return True when a final h only ends an a (Fatimah, Jamilah), not Allah or Ilah."""
+    divine = word == "ilah" or (
+        word.endswith("lah") and (word.startswith("abd") or word.endswith(("llah", "lilah")))
+    )
+    return word.endswith("ah") and not divine
 
 
 def _latin_single(word: str, i: int) -> list[str]:
@@ -179,7 +191,7 @@ def _latin_single(word: str, i: int) -> list[str]:
     ch = word[i]
     nxt = word[i + 1] if i + 1 < len(word) else ""
     last = i == len(word) - 1
-    if ch == "h" and last and word.endswith("ah") and not word.endswith("lah"):
+    if ch == "h" and last and _silent_final_h(word):
         return []  # Fatimah, Aminah: the h only ends the a
     if ch in _LATIN_SINGLE:
         return list(_LATIN_SINGLE[ch])
@@ -190,7 +202,7 @@ def _latin_single(word: str, i: int) -> list[str]:
     if ch == "i":
         between_vowels = 0 < i < len(word) - 1 and word[i - 1] in "aeo" and nxt in "aeo"
         return ["Y"] if between_vowels else ["I"]
-    if ch == "a" and word[i:] == "ah" and not word.endswith("lah"):
+    if ch == "a" and word[i:] == "ah" and _silent_final_h(word):
         return ["A"]
     if ch == "u":
         return ["U"] if word[i - 1 : i] != "o" else []

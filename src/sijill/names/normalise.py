@@ -82,6 +82,8 @@ LATIN_JOINERS = frozenset(
     }
 )
 LATIN_TITLES = {
+    "med": "mohammed",
+    "mhd": "mohammed",
     "my": "moulay",
     "mly": "moulay",
     "mol": "moulay",

@@ -109,14 +109,21 @@ def _joined_or_apart(spelling: str) -> str:
     return spelling
 
 
+def _own_spellings(entry: NameEntry, other: NameEntry) -> tuple[str, ...]:
+    """Return the spellings of one name that the other name is never written with."""
+    theirs = {normalise_latin(s) for s in other.spellings}
+    return tuple(s for s in entry.spellings if normalise_latin(s) not in theirs) or entry.spellings
+
+
 def _renderings(a: NameEntry, b: NameEntry, rng: random.Random) -> list[tuple[str, str]]:
     """Write two names in both scripts and across them: Arabic/Arabic, Arabic/Latin both
-    ways, and Latin/Latin."""
+    ways, and Latin/Latin (never with a spelling both names share: Rabia is ربيع and ربيعة)."""
+    sa, sb = _own_spellings(a, b), _own_spellings(b, a)
     return [
         (a.arabic, b.arabic),
-        (a.arabic, rng.choice(b.spellings)),
-        (rng.choice(a.spellings), b.arabic),
-        (rng.choice(a.spellings), rng.choice(b.spellings)),
+        (a.arabic, rng.choice(sb)),
+        (rng.choice(sa), b.arabic),
+        (rng.choice(sa), rng.choice(sb)),
     ]
 
 

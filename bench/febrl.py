@@ -221,9 +221,8 @@ def main() -> None:
     by = {(s.dataset, s.system): s for s in results}
     print(f"{'dataset':<8} {'system':<7} {'precision':>9} {'recall':>7} {'F1':>7} {'seconds':>8}")
     for s in results:
-        print(
-            f"{s.dataset:<8} {s.system:<7} {s.precision:>9.4f} {s.recall:>7.4f} {s.f1:>7.4f} {s.seconds:>8.2f}"
-        )
+        figures = f"{s.precision:>9.4f} {s.recall:>7.4f} {s.f1:>7.4f} {s.seconds:>8.2f}"
+        print(f"{s.dataset:<8} {s.system:<7} {figures}")
     for dataset in ("febrl1", "febrl2", "febrl3", "febrl4"):
         ours, plain = by[(dataset, "sijill")], by[(dataset, "splink")]
         print(

@@ -93,7 +93,9 @@ def _named_pairs() -> list[tuple[str, str]]:
     return out
 
 
-def report(label: str, pos: list[NamePair], neg: list[NamePair], spellings: SpellingDictionary | None) -> None:
+def report(
+    label: str, pos: list[NamePair], neg: list[NamePair], spellings: SpellingDictionary | None
+) -> None:
     def score(pairs: list[NamePair]) -> list[float]:
         return [similarity(p.a, p.b, spellings=spellings) for p in pairs]
 
@@ -137,7 +139,9 @@ def speed(names: list[str], pairs: list[tuple[str, str]]) -> None:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     sets = build_name_pairs()
     with tempfile.TemporaryDirectory() as tmp:
         learnt = learn(Path(tmp))
@@ -154,9 +158,10 @@ def main() -> None:
         report(f"{split}, same names with a typo", typos, neg, None)
     everyone = [p for p in sets.pairs]
     unseen = [f"{everyone[i % len(everyone)].b}{chr(97 + i % 26)}{i % 97}" for i in range(50_000)]
-    speed([u.rstrip("0123456789") + chr(97 + i % 26) * (1 + i % 3) for i, u in enumerate(unseen)], [
-        (p.a, p.b) for p in everyone
-    ])
+    speed(
+        [u.rstrip("0123456789") + chr(97 + i % 26) * (1 + i % 3) for i, u in enumerate(unseen)],
+        [(p.a, p.b) for p in everyone],
+    )
 
 
 if __name__ == "__main__":

@@ -170,21 +170,21 @@ def build_name_pairs(*, seed: int = 5, random_pairs: int = 400, close_pairs: int
     family = name_list("family")
     out = NamePairs()
     for entry in [*given, *family]:
-        for a, b in _same_name_pairs(entry):
-            out.pairs.append(NamePair(a, b, True, "same name", is_held_out(entry)))
-    for kind, a, b in _look_alikes(given):
-        held = is_held_out(a) or is_held_out(b)
-        out.pairs += [NamePair(x, y, False, kind, held) for x, y in _renderings(a, b, rng)]
-    for a, b in _close_keys([*given, *family], rng, close_pairs):
-        held = is_held_out(a) or is_held_out(b)
-        out.pairs += [NamePair(x, y, False, "close keys", held) for x, y in _renderings(a, b, rng)[1:]]
+        for x, y in _same_name_pairs(entry):
+            out.pairs.append(NamePair(x, y, True, "same name", is_held_out(entry)))
+    for kind, ea, eb in _look_alikes(given):
+        held = is_held_out(ea) or is_held_out(eb)
+        out.pairs += [NamePair(x, y, False, kind, held) for x, y in _renderings(ea, eb, rng)]
+    for ea, eb in _close_keys([*given, *family], rng, close_pairs):
+        held = is_held_out(ea) or is_held_out(eb)
+        out.pairs += [NamePair(x, y, False, "close keys", held) for x, y in _renderings(ea, eb, rng)[1:]]
     everyone = [*given, *family]
     drawn = 0
     while drawn < random_pairs:
-        a, b = rng.sample(everyone, 2)
-        if different_names(a, b):
-            held = is_held_out(a) or is_held_out(b)
-            x, y = rng.choice(_renderings(a, b, rng))
+        ea, eb = rng.sample(everyone, 2)
+        if different_names(ea, eb):
+            held = is_held_out(ea) or is_held_out(eb)
+            x, y = rng.choice(_renderings(ea, eb, rng))
             out.pairs.append(NamePair(x, y, False, "random", held))
             drawn += 1
     return out

@@ -77,7 +77,18 @@ def bulk_insert(
             converters[i] = _encode_json
         elif name in time_cols and dialect == "sqlite":
             converters[i] = to_text
-    tuples = _as_tuples(rows, names, converters)
+    return bulk_insert_tuples(session, table, names, _as_tuples(rows, names, converters))
+
+
+def bulk_insert_tuples(
+    session: Session, table: FromClause, names: Sequence[str], tuples: Sequence[tuple[Any, ...]]
+) -> int:
+    """Insert rows given as tuples in `names` order, JSON columns already encoded as text."""
+    if not tuples:
+        return 0
+    table = cast(Table, table)
+    connection = session.connection()
+    dialect = connection.dialect.name
     raw = connection.connection.driver_connection
     quoted = ", ".join(f'"{n}"' for n in names)
     if dialect == "postgresql":
@@ -91,6 +102,26 @@ def bulk_insert(
         cursor.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', tuples)
         cursor.close()
     return len(tuples)
+
+
+def copy_from_duckdb(session: Session, table: FromClause, names: Sequence[str], con: Any, sql: str) -> None:
+    """Write the rows of a DuckDB query into a PostgreSQL table without a Python object per value.
+
+    DuckDB writes CSV (an empty string quoted, NULL unquoted: PostgreSQL's own CSV rules) to a
+    temporary file that COPY streams into the session's transaction.
+    """
+    import tempfile
+
+    table = cast(Table, table)
+    with tempfile.TemporaryDirectory(prefix="sijill-copy-") as tmp:
+        path = f"{tmp}/rows.csv"
+        con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)")
+        quoted = ", ".join(f'"{n}"' for n in names)
+        raw = session.connection().connection.driver_connection
+        copy_sql = f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT csv)'
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy, open(path, "rb") as f:  # type: ignore[union-attr]
+            while block := f.read(1 << 20):
+                copy.write(block)
 
 
 def next_ids(session: Session, table: FromClause, count: int) -> list[int]:

@@ -35,12 +35,12 @@ def _best(records: list[Any], attribute: str) -> tuple[Any, dict[str, str] | Non
     """Return the value of the most trusted record holding it (full dates before years)."""
     rank = _RANK[attribute]
     best: Any = None
-    best_key: tuple[int, int, int] | None = None
+    best_key: tuple[int, int, str] | None = None
     for r in records:
         value = getattr(r, attribute)
         if not value or (attribute == "death_date" and r.source not in rank):
             continue
-        key = (int(attribute == "birth_date" and len(value) < 10), rank.get(r.source, 9), r.id)
+        key = (int(attribute == "birth_date" and len(value) < 10), rank.get(r.source, 9), r.source_id or "")
         if best_key is None or key < best_key:
             best, best_key = r, key
     if best is None:
@@ -62,37 +62,61 @@ def golden_of(records: list[Any]) -> dict[str, Any]:
     return values
 
 
+def _goldens_sql() -> str:
+    """One pass over the records: per person and attribute, the value of the best record.
+
+    The SQL twin of `golden_of` (a full birth date before a year, then trust, then source id).
+    """
+    picks = []
+    for attribute in _FIELDS:
+        rank = "CASE r.source " + " ".join(f"WHEN '{src}' THEN {i}" for src, i in _RANK[attribute].items())
+        rank += " ELSE 9 END" if attribute != "death_date" else " END"
+        partial = "length(r.birth_date) < 10" if attribute == "birth_date" else "false"
+        key = f"({partial}, {rank}, r.source_id)"
+        held = f"r.{attribute} IS NOT NULL AND r.{attribute} <> ''" + (
+            f" AND {rank} IS NOT NULL" if attribute == "death_date" else ""
+        )
+        picks.append(
+            f"arg_min({{'v': r.{attribute}, 'source': r.source, 'source_id': r.source_id}}, {key}) "
+            f"FILTER (WHERE {held}) AS {attribute}"
+        )
+    return (
+        f"SELECT m.person, {', '.join(picks)} "
+        "FROM members m JOIN records r ON r.record_id = m.record_id GROUP BY m.person"
+    )
+
+
 def goldens_of(records: pd.DataFrame, person_of: dict[int, int]) -> dict[int, dict[str, Any]]:
-    """Return the golden attributes of many persons at once (as `golden_of`, vectorised).
+    """Return the golden attributes of many persons at once (as `golden_of`, in DuckDB).
 
     `records` holds record_id, source, source_id and the golden fields; `person_of` maps
     each record to its person.
     """
-    frame = records[["record_id", "source", "source_id", *_FIELDS]].copy()
-    frame["person"] = frame["record_id"].map(person_of)
-    frame = frame[frame["person"].notna()]
-    values: dict[str, dict[int, Any]] = {}
-    origins: dict[str, dict[int, dict[str, str]]] = {}
-    for attribute in _FIELDS:
-        held = frame[frame[attribute].notna() & (frame[attribute] != "")]
-        rank = held["source"].map(_RANK[attribute])
-        if attribute == "death_date":
-            held, rank = held[rank.notna()], rank[rank.notna()]
-        order = pd.DataFrame({"person": held["person"], "rank": rank.fillna(9), "id": held["record_id"]})
-        if attribute == "birth_date":
-            order["partial"] = held[attribute].str.len() < 10
-            order = order[["person", "partial", "rank", "id"]]
-        best = held.loc[order.sort_values(list(order.columns)).index].drop_duplicates("person")
-        people = best["person"].astype("int64").tolist()
-        values[attribute] = dict(zip(people, best[attribute].tolist(), strict=True))
-        origins[attribute] = {
-            p: {"source": s, "source_id": i}
-            for p, s, i in zip(people, best["source"].tolist(), best["source_id"].tolist(), strict=True)
-        }
+    import duckdb
+    import pyarrow as pa
+
+    if not person_of:
+        return {}
+    schema = pa.schema(
+        [("record_id", pa.int64()), *((c, pa.string()) for c in ("source", "source_id", *_FIELDS))]
+    )
+    frame = pa.Table.from_pandas(records[schema.names], schema=schema, preserve_index=False)
+    members = pa.table({"record_id": list(person_of), "person": list(person_of.values())})
+    con = duckdb.connect()
+    try:
+        con.register("records", frame)
+        con.register("members", members)
+        picked = con.execute(_goldens_sql()).fetchall()
+    finally:
+        con.close()
     goldens: dict[int, dict[str, Any]] = {}
-    for person in set(person_of.values()):
-        g: dict[str, Any] = {a: values[a].get(person) for a in _FIELDS}
-        g["provenance"] = {a: origins[a][person] for a in _FIELDS if person in origins[a]}
+    for person, *chosen in picked:
+        g: dict[str, Any] = {a: (c["v"] if c else None) for a, c in zip(_FIELDS, chosen, strict=True)}
+        g["provenance"] = {
+            a: {"source": c["source"], "source_id": c["source_id"]}
+            for a, c in zip(_FIELDS, chosen, strict=True)
+            if c
+        }
         g["status"] = PERSON_DECEASED if g["death_date"] else PERSON_ACTIVE
-        goldens[person] = g
+        goldens[int(person)] = g
     return goldens

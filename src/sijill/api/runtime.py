@@ -1,0 +1,88 @@
+"""What one server process holds: the engine, the audit writer, caches of grants and keys, limits."""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sijill.api.settings import ApiSettings
+from sijill.identity import AgencyGrant, AuditWriter, Notifier
+from sijill.names import SpellingDictionary
+
+_MAX_CACHED = 10_000
+
+
+class GrantCache:
+    """Grants of recently seen credentials, kept a few seconds so that a revocation soon bites."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._held: dict[str, tuple[float, AgencyGrant]] = {}
+
+    def get(self, key: str) -> AgencyGrant | None:
+        """Return the grant cached under this key while it is fresh."""
+        held = self._held.get(key)
+        if held is None or time.monotonic() - held[0] > self._ttl:
+            return None
+        return held[1]
+
+    def put(self, key: str, grant: AgencyGrant) -> None:
+        """Cache a grant (the whole cache is dropped when it grows too large)."""
+        if len(self._held) >= _MAX_CACHED:
+            self._held.clear()
+        self._held[key] = (time.monotonic(), grant)
+
+
+class RateLimiter:
+    """A token bucket per agency: `rate` calls per second across the server's worker processes."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._buckets: dict[int, tuple[float, float]] = {}
+
+    def allow(self, agency_id: int, rate: int) -> bool:
+        """Take one call from the agency's bucket; False when it is empty."""
+        per_process = max(rate / self._workers, 1.0)
+        now = time.monotonic()
+        tokens, last = self._buckets.get(agency_id, (per_process, now))
+        tokens = min(per_process, tokens + (now - last) * per_process)
+        if tokens < 1.0:
+            self._buckets[agency_id] = (tokens, now)
+            return False
+        self._buckets[agency_id] = (tokens - 1.0, now)
+        return True
+
+
+@dataclass
+class Services:
+    """The state of the services in one process, built when the app starts."""
+
+    engine: Engine
+    settings: ApiSettings
+    notifier: Notifier
+    audit: AuditWriter
+    grants: GrantCache
+    limiter: RateLimiter
+    spellings: SpellingDictionary = field(default_factory=SpellingDictionary)
+    access_key: bytes = b""
+    resident_key: bytes = b""
+    sector_keys: dict[str, bytes] = field(default_factory=dict)
+    _sessions: sessionmaker[Session] | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Yield a session whose work commits at the end, or is rolled back."""
+        if self._sessions is None:
+            self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()

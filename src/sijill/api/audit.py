@@ -40,7 +40,12 @@ class AuditDraft:
 
     def by_agency(self, grant: AgencyGrant) -> None:
         """Name the agency and purpose of the call."""
-        self.actor, self.agency_id, self.agency, self.purpose = ACTOR_AGENCY, grant.agency_id, grant.agency, grant.purpose
+        self.actor, self.agency_id, self.agency, self.purpose = (
+            ACTOR_AGENCY,
+            grant.agency_id,
+            grant.agency,
+            grant.purpose,
+        )
 
     def record(self, status: int) -> AuditRecord:
         """Return the entry to write for an answer with this status."""
@@ -64,7 +69,7 @@ def _outcome_of(status: int) -> str:
     return _OUTCOMES.get(status, "error" if status >= 500 else "invalid")
 
 
-def draft_of(request: Request) -> AuditDraft:
+async def draft_of(request: Request) -> AuditDraft:
     """Return the audit draft of this request (a throwaway one outside the audited prefixes)."""
     draft = request.scope.get("sijill.audit")
     if isinstance(draft, AuditDraft):

@@ -6,7 +6,8 @@ code) and from the web desk's user sessions, which this module does not touch.
 """
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -40,7 +41,7 @@ resident_bearer = HTTPBearer(
 )
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """Return the services of this process."""
     services: Services = request.app.state.services
     return services
@@ -55,37 +56,61 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Closed when the endpoint returns, before the answer is sent: the work is committed first,
+# and no connection is held while the answer waits for its audit entry.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 AuditDep = Annotated[AuditDraft, Depends(draft_of)]
 AgencyAuth = Annotated[HTTPAuthorizationCredentials | None, Depends(agency_bearer)]
 ResidentAuth = Annotated[HTTPAuthorizationCredentials | None, Depends(resident_bearer)]
 
 
-def _grant_of(services: Services, session: Session, token: str) -> AgencyGrant | None:
+async def _grant_of(services: Services, token: str) -> AgencyGrant | None:
     """Return the grant behind a credential or access token, cached a few seconds."""
-    key = hashlib.sha256(token.encode()).hexdigest()
-    grant = services.grants.get(key)
-    if grant is not None:
-        return grant
     if token.startswith(ACCESS_TOKEN + "."):
         claims = read_token(key=services.access_key, kind=ACCESS_TOKEN, token=token)
         credential_id = claims.get("c") if claims else None
         if not isinstance(credential_id, int):
             return None
-        grant = grant_of_credential(session=session, credential_id=credential_id)
+        key = f"credential:{credential_id}"
+
+        def lookup() -> AgencyGrant | None:
+            with services.session() as session:
+                return grant_of_credential(session=session, credential_id=credential_id)
     else:
-        grant = authenticate_credential(session=session, credential=token)
-    if grant is not None:
-        services.grants.put(key, grant)
+        key = hashlib.sha256(token.encode()).hexdigest()
+
+        def lookup() -> AgencyGrant | None:
+            with services.session() as session:
+                return authenticate_credential(session=session, credential=token)
+
+    grant = services.grants.get(key)
+    if grant is None:
+        grant = await services.run(lookup)
+        if grant is not None:
+            services.grants.put(key, grant)
     return grant
 
 
-def require(operation: str) -> Callable[..., AgencyGrant]:
-    """Return a dependency admitting agencies whose policy names this operation (401, 429, 403)."""
+@dataclass(frozen=True)
+class AgencyCall:
+    """An admitted agency call: who (the grant), the services, and the call's audit draft."""
 
-    def admit(services: ServicesDep, session: SessionDep, audit: AuditDep, auth: AgencyAuth) -> AgencyGrant:
+    grant: AgencyGrant
+    services: Services
+    audit: AuditDraft
+
+
+def require(operation: str) -> Callable[..., Awaitable[AgencyCall]]:
+    """Return a dependency admitting agencies whose policy names this operation (401, 429, 403).
+
+    One dependency holds the whole admission, as the hot path pays for each one solved.
+    """
+
+    async def admit(request: Request, auth: AgencyAuth) -> AgencyCall:
+        services: Services = request.app.state.services
+        audit = await draft_of(request)
         audit.operation = operation
-        grant = _grant_of(services, session, auth.credentials) if auth is not None else None
+        grant = await _grant_of(services, auth.credentials) if auth is not None else None
         if grant is None:
             raise Unauthenticated("no valid credential")
         audit.by_agency(grant)
@@ -93,18 +118,22 @@ def require(operation: str) -> Callable[..., AgencyGrant]:
             raise RateLimited(f"more than {grant.rate_per_second} calls per second: slow down")
         if not grant.allows(operation):
             raise OutsidePolicy(operation)
-        return grant
+        return AgencyCall(grant, services, audit)
 
     admit.__name__ = f"require_{operation.replace('.', '_')}"
     return admit
 
 
-def resident(operation: str) -> Callable[..., str]:
+def resident(operation: str) -> Callable[..., Awaitable[str]]:
     """Return a dependency admitting a resident's session; it yields the resident's UIN (401)."""
 
-    def admit(services: ServicesDep, audit: AuditDep, auth: ResidentAuth) -> str:
+    async def admit(services: ServicesDep, audit: AuditDep, auth: ResidentAuth) -> str:
         audit.operation, audit.actor = operation, ACTOR_RESIDENT
-        claims = read_token(key=services.resident_key, kind=RESIDENT_TOKEN, token=auth.credentials) if auth else None
+        claims = (
+            read_token(key=services.resident_key, kind=RESIDENT_TOKEN, token=auth.credentials)
+            if auth
+            else None
+        )
         uin = claims.get("u") if claims else None
         if not isinstance(uin, str):
             raise Unauthenticated("no valid resident session")

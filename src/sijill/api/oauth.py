@@ -45,6 +45,7 @@ def _basic(authorization: str | None) -> tuple[str, str] | None:
 @router.post(
     "/oauth2/client/token",
     summary="An access token for an agency (client credentials)",
+    response_model=TokenGrantRead,
     responses={400: {"description": "Malformed request"}, 401: {"description": "Unknown client"}},
 )
 def client_token(
@@ -64,10 +65,14 @@ def client_token(
     pair = (client_id, client_secret) if client_id and client_secret else _basic(authorization)
     if pair is None:
         return _oauth_error(401, "invalid_client")
-    grant = authenticate_credential(session=session, credential=client_credential(client_id=pair[0], client_secret=pair[1]))
+    grant = authenticate_credential(
+        session=session, credential=client_credential(client_id=pair[0], client_secret=pair[1])
+    )
     if grant is None:
         return _oauth_error(401, "invalid_client")
     audit.by_agency(grant)
     ttl = services.settings.access_token_seconds
-    token = sign_token(key=services.access_key, kind=ACCESS_TOKEN, claims={"c": grant.credential_id}, ttl_seconds=ttl)
+    token = sign_token(
+        key=services.access_key, kind=ACCESS_TOKEN, claims={"c": grant.credential_id}, ttl_seconds=ttl
+    )
     return TokenGrantRead(access_token=token, token_type="bearer", expires_in=ttl)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sijill.api.deps import AuditDep, ServicesDep, SessionDep, resident
 from sijill.api.schemas import ErrorRead, Strict, check_number
+from sijill.db.base import utcnow
 from sijill.identity import (
     ALL_OPERATIONS,
     LOCKABLE,
@@ -33,7 +34,6 @@ from sijill.identity import (
     vid_state,
     vids_of,
 )
-from sijill.db.base import utcnow
 from sijill.identity.persons import vid_usable
 
 router = APIRouter(
@@ -149,7 +149,9 @@ def ask_code(body: CodeCreate, session: SessionDep, services: ServicesDep, audit
 
 
 @router.post("/sessions", summary="Open a resident session with the code received")
-def open_session(body: SessionCreate, session: SessionDep, services: ServicesDep, audit: AuditDep) -> SessionRead:
+def open_session(
+    body: SessionCreate, session: SessionDep, services: ServicesDep, audit: AuditDep
+) -> SessionRead:
     """Exchange a one-time code for a short-lived resident session."""
     audit.operation, audit.actor = "me.sessions", "resident"
     uin = _resident_uin(session, body.id)
@@ -188,7 +190,9 @@ def my_accesses(
 @router.get("/locks", summary="My locks")
 def my_locks(uin: Annotated[str, Depends(resident("me.locks"))], session: SessionDep) -> list[LockRead]:
     """Return the operations locked on my record."""
-    return [LockRead(operation=x.operation, locked_at=x.locked_at) for x in locks_of(session=session, uin=uin)]
+    return [
+        LockRead(operation=x.operation, locked_at=x.locked_at) for x in locks_of(session=session, uin=uin)
+    ]
 
 
 @router.put("/locks/{operation}", summary="Lock an operation ('*': all)")
@@ -225,12 +229,16 @@ def my_vids(uin: Annotated[str, Depends(resident("me.vids"))], session: SessionD
     summary="Issue a VID",
     responses={409: {"model": ErrorRead, "description": "An active perpetual VID exists"}},
 )
-def new_vid(body: VidCreate, uin: Annotated[str, Depends(resident("me.vid_issue"))], session: SessionDep) -> VidRead:
+def new_vid(
+    body: VidCreate, uin: Annotated[str, Depends(resident("me.vid_issue"))], session: SessionDep
+) -> VidRead:
     """Issue a perpetual VID (one at a time) or a temporary one."""
     minutes, uses = (None, None) if body.kind == PERPETUAL else (body.minutes, body.uses)
     if body.kind == PERPETUAL and (body.minutes is not None or body.uses is not None):
         raise InvalidRequest("a perpetual VID has no minutes and no uses")
-    vid = issue_vid(session=session, uin=uin, kind=body.kind, issued_by="resident", minutes=minutes, uses=uses)
+    vid = issue_vid(
+        session=session, uin=uin, kind=body.kind, issued_by="resident", minutes=minutes, uses=uses
+    )
     session.flush()
     return _vid_read(vid)
 

@@ -1,18 +1,22 @@
 """What one server process holds: the engine, the audit writer, caches of grants and keys, limits."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from sijill.api.settings import ApiSettings
 from sijill.identity import AgencyGrant, AuditWriter, Notifier
+from sijill.identity.raw import RawConnection
 from sijill.names import SpellingDictionary
 
 _MAX_CACHED = 10_000
+T = TypeVar("T")
 
 
 class GrantCache:
@@ -86,3 +90,49 @@ class Services:
             raise
         finally:
             session.close()
+
+    _loop_connection: RawConnection | None = None
+    _loop_dbapi: Any = None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection | RawConnection]:
+        """Yield a connection whose work is committed at the end (the hot path's).
+
+        On SQLite the work runs in the event loop's thread (see `run`), one request at a
+        time, so one raw connection serves them all, without a trip through the pool.
+        """
+        if self.engine.dialect.name != "sqlite":
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        if self._loop_connection is None:
+            self._loop_dbapi = self.engine.raw_connection()
+            self._loop_connection = RawConnection(self._loop_dbapi, self.engine.dialect)
+        connection = self._loop_connection
+        try:
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+
+    def close(self) -> None:
+        """Release the loop's connection."""
+        if self._loop_dbapi is not None:
+            self._loop_dbapi.close()
+            self._loop_dbapi, self._loop_connection = None, None
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run database work as `run_database_work` says."""
+        return await run_database_work(self.engine, work)
+
+
+async def run_database_work(engine: Engine, work: Callable[[], T]) -> T:
+    """Run database work: inline on SQLite, in the thread pool on PostgreSQL.
+
+    A SQLite lookup is a few microseconds of CPU with nothing to wait for, less than a hop to
+    a thread costs; a PostgreSQL round trip waits on the network and must not hold the loop.
+    """
+    if engine.dialect.name == "sqlite":
+        return work()
+    return await run_in_threadpool(work)

@@ -6,10 +6,13 @@ from typing import Annotated
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import evaluate, export, synth
+from sijill.cli import evaluate, export, serve, synth
+from sijill.cli.agencies import agencies_app
+from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.residents import residents_app
 from sijill.cli.uin import uin_app
 from sijill.errors import SijillError
 
@@ -40,6 +43,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(review_app, name="review")
+app.command("serve")(serve.serve)
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(audit_app, name="audit")
+app.add_typer(residents_app, name="residents")
 
 
 def main() -> None:

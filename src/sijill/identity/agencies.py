@@ -34,7 +34,9 @@ class AgencyView:
     policies: list[dict[str, object]] = field(default_factory=list)
 
 
-def add_agency(*, session: Session, name: str, policy: Policy, rate_per_second: int = 100) -> IssuedCredential:
+def add_agency(
+    *, session: Session, name: str, policy: Policy, rate_per_second: int = 100
+) -> IssuedCredential:
     """Create an agency (or add a purpose to one) and issue the credential of that policy."""
     if not 1 <= rate_per_second <= MAX_RATE:
         raise InvalidRequest(f"--rate must be between 1 and {MAX_RATE} requests per second")
@@ -46,7 +48,9 @@ def add_agency(*, session: Session, name: str, policy: Policy, rate_per_second: 
     elif agency.status != ACTIVE:
         raise Conflict(f"agency {name} is revoked: add it under a new name")
     elif _policy_of(session=session, agency_id=agency.id, purpose=policy.purpose) is not None:
-        raise Conflict(f"agency {name} already has a policy for purpose {policy.purpose}: rotate its credential")
+        raise Conflict(
+            f"agency {name} already has a policy for purpose {policy.purpose}: rotate its credential"
+        )
     row = AgencyPolicy(
         agency_id=agency.id,
         purpose=policy.purpose,
@@ -89,7 +93,9 @@ def list_agencies(*, session: Session) -> list[AgencyView]:
     for agency in session.scalars(select(Agency).order_by(Agency.name)):
         views[agency.id] = AgencyView(agency.name, agency.status, agency.rate_per_second)
     active: dict[int, int] = {}
-    for policy_id in session.scalars(select(AgencyCredential.policy_id).where(AgencyCredential.status == ACTIVE)):
+    for policy_id in session.scalars(
+        select(AgencyCredential.policy_id).where(AgencyCredential.status == ACTIVE)
+    ):
         active[policy_id] = active.get(policy_id, 0) + 1
     for p in session.scalars(select(AgencyPolicy).order_by(AgencyPolicy.purpose)):
         views[p.agency_id].policies.append(

@@ -14,10 +14,9 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
@@ -76,42 +75,84 @@ def entry_hash(seq: int, prev_hash: str, r: AuditRecord | AuditEntry) -> str:
     return hashlib.sha256(orjson.dumps(content)).hexdigest()
 
 
-def append_entries(*, session: Session, records: Sequence[AuditRecord]) -> list[int]:
-    """Append records to the chain inside the session's transaction; return their sequence numbers."""
+_COLUMNS = (
+    "seq",
+    "at",
+    "actor",
+    "agency_id",
+    "agency",
+    "purpose",
+    "operation",
+    "uin",
+    "via",
+    "fields",
+    "outcome",
+    "status_code",
+    "prev_hash",
+    "hash",
+)
+
+
+# Taking the head locks it (a row lock on PostgreSQL, the write lock on SQLite), so that no
+# other writer reads the same head between our read and our update.
+_TAKE_HEAD = {
+    "sqlite": "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
+    "postgresql": "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+}
+_MOVE_HEAD = {
+    "sqlite": "UPDATE audit_head SET seq = ?, hash = ?, updated_at = ? WHERE id = 1",
+    "postgresql": "UPDATE audit_head SET seq = %s, hash = %s, updated_at = %s WHERE id = 1",
+}
+
+
+def _insert_sql(dialect: str) -> str:
+    """Return the INSERT of entries in the driver's own parameter style."""
+    if dialect == "postgresql":
+        marks = ", ".join("%s::jsonb" if c == "fields" else "%s" for c in _COLUMNS)
+    else:
+        marks = ", ".join("?" for _ in _COLUMNS)
+    return f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({marks})"
+
+
+def _stored_time(at: datetime, dialect: str) -> datetime | str:
+    """Return a time as the backend's column keeps it (SQLite: UTC text, as SQLAlchemy writes it)."""
+    if dialect != "sqlite":
+        return at
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def append_entries(*, session: Session | Connection, records: Sequence[AuditRecord]) -> list[int]:
+    """Append records to the chain inside the caller's transaction; return their sequence numbers.
+
+    The statements go to the driver as plain SQL and tuples: through the ORM each entry cost
+    about forty times more than its hashing, and the audit is on every call.
+    """
     if not records:
         return []
-    # Take the head's lock first (a row lock on PostgreSQL, the write lock on SQLite), so that
-    # no other writer reads the same head between our read and our update.
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq))
-    seq, prev = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)).one()
-    rows: list[dict[str, Any]] = []
-    for r in records:
-        seq += 1
-        digest = entry_hash(seq, prev, r)
-        rows.append(
-            {
-                "seq": seq,
-                "at": r.at,
-                "actor": r.actor,
-                "agency_id": r.agency_id,
-                "agency": r.agency,
-                "purpose": r.purpose,
-                "operation": r.operation,
-                "uin": r.uin,
-                "via": r.via,
-                "fields": list(r.fields),
-                "outcome": r.outcome,
-                "status_code": r.status_code,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
-        prev = digest
-    session.execute(insert(AuditEntry), rows)
-    session.execute(
-        update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=seq, hash=prev, updated_at=utcnow())
-    )
-    return [r["seq"] for r in rows]
+    connection = session.connection() if isinstance(session, Session) else session
+    dialect = connection.dialect.name
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_TAKE_HEAD[dialect])
+        seq, prev = cursor.fetchone()
+        first, rows = seq + 1, []
+        for r in records:
+            seq += 1
+            digest = entry_hash(seq, prev, r)
+            fields = orjson.dumps(list(r.fields)).decode()
+            at = _stored_time(r.at, dialect)
+            rows.append(
+                (seq, at, r.actor, r.agency_id, r.agency, r.purpose, r.operation, r.uin, r.via, fields)
+            )
+            rows[-1] += (r.outcome, r.status_code, prev, digest)
+            prev = digest
+        cursor.executemany(_insert_sql(dialect), rows)
+        cursor.execute(_MOVE_HEAD[dialect], (seq, prev, _stored_time(utcnow(), dialect)))
+    finally:
+        cursor.close()
+    return list(range(first, seq + 1))
 
 
 @dataclass
@@ -154,7 +195,11 @@ def _check_entry(report: ChainReport, entry: AuditEntry, last_seq: int, last_has
     if entry_hash(entry.seq, entry.prev_hash, entry) != entry.hash:
         report.problems.append(f"entry {entry.seq}: altered (its content no longer matches its hash)")
     if entry.seq > last_seq + 1:
-        gap = f"entry {last_seq + 1}" if entry.seq == last_seq + 2 else f"entries {last_seq + 1} to {entry.seq - 1}"
+        gap = (
+            f"entry {last_seq + 1}"
+            if entry.seq == last_seq + 2
+            else f"entries {last_seq + 1} to {entry.seq - 1}"
+        )
         report.problems.append(f"{gap}: removed (the sequence jumps from {last_seq} to {entry.seq})")
     elif entry.prev_hash != last_hash:
         report.problems.append(

@@ -89,7 +89,9 @@ def claims_match(
     return _names_match(claims, family + extra_family, given + extra_given, spellings)
 
 
-def _names_match(claims: Claims, family: list[str], given: list[str], spellings: SpellingDictionary | None) -> bool:
+def _names_match(
+    claims: Claims, family: list[str], given: list[str], spellings: SpellingDictionary | None
+) -> bool:
     if claims.family_name is not None and not name_matches(claims.family_name, family, spellings=spellings):
         return False
     return claims.given_name is None or name_matches(claims.given_name, given, spellings=spellings)

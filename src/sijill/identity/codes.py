@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.identity.keys import service_secret
+from sijill.identity.keys import ONE_TIME_CODE_KEY, service_secret
 from sijill.identity.models import OneTimeCode
 
 CODE_DIGITS = 6
@@ -23,7 +23,6 @@ CODE_MINUTES = 5
 MAX_ATTEMPTS = 5
 MAX_CODES = 3
 CODES_WINDOW_MINUTES = 15
-CODE_KEY = "one-time-code"
 
 
 class Notifier(Protocol):
@@ -34,7 +33,7 @@ class Notifier(Protocol):
 
 
 def _mac(session: Session, uin: str, code: str) -> str:
-    key = service_secret(session=session, name=CODE_KEY)
+    key = service_secret(session=session, name=ONE_TIME_CODE_KEY)
     return hmac.new(key, f"{uin}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
@@ -50,7 +49,9 @@ def request_code(*, session: Session, uin: str, notifier: Notifier) -> bool:
         return False
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     expires_at = now + timedelta(minutes=CODE_MINUTES)
-    session.add(OneTimeCode(uin=uin, code_hash=_mac(session, uin, code), created_at=now, expires_at=expires_at))
+    session.add(
+        OneTimeCode(uin=uin, code_hash=_mac(session, uin, code), created_at=now, expires_at=expires_at)
+    )
     session.flush()
     notifier.send_code(session=session, uin=uin, code=code, expires_at=expires_at)
     return True
@@ -67,7 +68,9 @@ def redeem_code(*, session: Session, uin: str, code: str) -> bool:
     )
     if row is None or row.attempts >= MAX_ATTEMPTS:
         return False
-    session.execute(update(OneTimeCode).where(OneTimeCode.id == row.id).values(attempts=OneTimeCode.attempts + 1))
+    session.execute(
+        update(OneTimeCode).where(OneTimeCode.id == row.id).values(attempts=OneTimeCode.attempts + 1)
+    )
     if not hmac.compare_digest(row.code_hash, _mac(session, uin, code)):
         return False
     session.execute(update(OneTimeCode).where(OneTimeCode.id == row.id).values(used_at=now))

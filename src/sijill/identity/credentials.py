@@ -50,7 +50,11 @@ def split_credential(value: str) -> tuple[str, str] | None:
     if not value.startswith(CREDENTIAL_PREFIX):
         return None
     rest = value[len(CREDENTIAL_PREFIX) :]
-    key_id, sep, secret = rest[:KEY_ID_LENGTH], rest[KEY_ID_LENGTH : KEY_ID_LENGTH + 1], rest[KEY_ID_LENGTH + 1 :]
+    key_id, sep, secret = (
+        rest[:KEY_ID_LENGTH],
+        rest[KEY_ID_LENGTH : KEY_ID_LENGTH + 1],
+        rest[KEY_ID_LENGTH + 1 :],
+    )
     if sep != "_" or not secret or len(key_id) != KEY_ID_LENGTH:
         return None
     return key_id, secret

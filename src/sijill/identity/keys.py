@@ -7,7 +7,7 @@ creating the same key at once both end up using the one stored first.
 import secrets
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from sijill.identity.models import SectorKey, ServiceKey
 ACCESS_TOKEN_KEY = "access-token"
 RESIDENT_TOKEN_KEY = "resident-token"
 REGISTRY_SIGNING_KEY = "registry-ed25519"
+ONE_TIME_CODE_KEY = "one-time-code"
 _KEY_BYTES = 32
 
 
@@ -35,7 +36,9 @@ def registry_signing_key(*, session: Session) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
-def _get_or_create(*, session: Session, model: type[ServiceKey] | type[SectorKey], column: str, name: str) -> bytes:
+def _get_or_create(
+    *, session: Session, model: type[ServiceKey] | type[SectorKey], column: str, name: str
+) -> bytes:
     key_column = getattr(model, column)
     held = session.scalar(select(model.secret).where(key_column == name))
     if held is not None:
@@ -48,3 +51,15 @@ def _get_or_create(*, session: Session, model: type[ServiceKey] | type[SectorKey
     held = session.scalar(select(model.secret).where(key_column == name))
     assert held is not None
     return bytes.fromhex(held)
+
+
+SERVICE_KEYS = (ACCESS_TOKEN_KEY, RESIDENT_TOKEN_KEY, REGISTRY_SIGNING_KEY, ONE_TIME_CODE_KEY)
+
+
+def prepare_keys(engine: Engine) -> None:
+    """Create every key of the services that does not exist yet, in one transaction."""
+    from sijill.db.engine import session_scope
+
+    with session_scope(engine) as session:
+        for name in SERVICE_KEYS:
+            service_secret(session=session, name=name)

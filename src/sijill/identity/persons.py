@@ -6,15 +6,16 @@ leads to its UIN; a temporary VID spends one of its uses when it identifies some
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, literal, or_, select, update
+from sqlalchemy import Connection, bindparam, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.identity.models import ACTIVE, TEMPORARY, USED, AuthLock, Vid
 from sijill.identity.policies import ALL_OPERATIONS
+from sijill.identity.raw import RawConnection
 from sijill.register import PERSON_DECEASED, Link, Person
 from sijill.sources import SUPERSEDED, SourceRecord
 from sijill.uin import UIN_RETIRED, Uin
@@ -23,6 +24,10 @@ UIN_DIGITS = 10
 VID_DIGITS = 16
 VIA_UIN = "uin"
 VIA_VID = "vid"
+
+# The hot path runs on a raw connection (see `sijill.identity.raw`) as well as on a
+# connection or a session: an ORM session costs more than the lookup itself.
+Executor = Session | Connection | RawConnection
 
 
 @dataclass(frozen=True)
@@ -72,22 +77,22 @@ _BY_UIN = (
 )
 
 
-def subject_by_uin(*, session: Session, uin: str, operation: str, via: str = VIA_UIN) -> Subject | None:
+def subject_by_uin(*, session: Executor, uin: str, operation: str, via: str = VIA_UIN) -> Subject | None:
     """Return the person a UIN (active or alias) leads to, or None."""
     row = session.execute(_BY_UIN, {"asked": uin, "operation": operation}).first()
     if row is None:
         return None
-    return Subject(row[0], row[1], via, *row[2:10], bool(row[10]))
+    return Subject(row[0], row[1], via, *row[2:10], bool(row[10]))  # type: ignore[arg-type]
 
 
-def identify(*, session: Session, number: str, operation: str) -> Subject | None:
+def identify(*, session: Executor, number: str, operation: str) -> Subject | None:
     """Return the person a UIN or VID stands for, or None (unknown, revoked, expired, spent).
 
     A locked subject is returned with `locked` set: the caller decides what the lock means.
     """
     if len(number) == UIN_DIGITS:
         return subject_by_uin(session=session, uin=number, operation=operation)
-    vid = session.get(Vid, number)
+    vid = vid_of(session=session, vid=number)
     if vid is None or not vid_usable(vid, now=utcnow()):
         return None
     subject = subject_by_uin(session=session, uin=vid.uin, operation=operation, via=VIA_VID)
@@ -96,7 +101,35 @@ def identify(*, session: Session, number: str, operation: str) -> Subject | None
     return subject
 
 
-def vid_usable(vid: Vid, *, now: datetime) -> bool:
+_VID = select(Vid.vid, Vid.uin, Vid.kind, Vid.status, Vid.expires_at, Vid.uses_left).where(
+    Vid.vid == bindparam("vid")
+)
+
+
+@dataclass(frozen=True)
+class VidState:
+    """What the hot path needs of a VID."""
+
+    vid: str
+    uin: str
+    kind: str
+    status: str
+    expires_at: datetime | None
+    uses_left: int | None
+
+
+def vid_of(*, session: Executor, vid: str) -> VidState | None:
+    """Return a VID's state, or None when no such VID was ever issued."""
+    row = session.execute(_VID, {"vid": vid}).first()
+    if row is None:
+        return None
+    expires_at = row[4]
+    if isinstance(expires_at, str):  # a raw SQLite row: UTC text, as SQLAlchemy writes it
+        expires_at = datetime.fromisoformat(expires_at).replace(tzinfo=UTC)
+    return VidState(row[0], row[1], row[2], row[3], expires_at, row[5])
+
+
+def vid_usable(vid: "Vid | VidState", *, now: datetime) -> bool:
     """Return True for an active VID that has not expired nor spent its uses."""
     if vid.status != ACTIVE:
         return False
@@ -110,23 +143,21 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
 
 
-def _spend_use(session: Session, vid: Vid) -> bool:
+def _spend_use(session: Executor, vid: VidState) -> bool:
     """Take one use of a temporary VID atomically; False when none was left."""
-    taken = session.execute(
-        update(Vid)
-        .where(Vid.vid == vid.vid, Vid.status == ACTIVE, Vid.uses_left > 0)
-        .values(uses_left=Vid.uses_left - 1)
-        .execution_options(synchronize_session=False)
-    )
-    if not taken.rowcount:  # type: ignore[attr-defined]
+    taken = session.execute(_TAKE_USE, {"vid": vid.vid})
+    if not taken.rowcount:  # type: ignore[union-attr]
         return False
-    session.execute(
-        update(Vid)
-        .where(Vid.vid == vid.vid, Vid.uses_left == 0)
-        .values(status=USED)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_SPENT, {"vid": vid.vid})
     return True
+
+
+_TAKE_USE = (
+    update(Vid)
+    .where(Vid.vid == bindparam("vid"), Vid.status == ACTIVE, Vid.uses_left > 0)
+    .values(uses_left=Vid.uses_left - 1)
+)
+_SPENT = update(Vid).where(Vid.vid == bindparam("vid"), Vid.uses_left == 0).values(status=USED)
 
 
 _RECORD_NAMES = (
@@ -136,7 +167,7 @@ _RECORD_NAMES = (
 )
 
 
-def record_names(*, session: Session, person_id: int) -> tuple[list[str], list[str]]:
+def record_names(*, session: Executor, person_id: int) -> tuple[list[str], list[str]]:
     """Return the family and given names of every current record of a person, as registered."""
     family: list[str] = []
     given: list[str] = []

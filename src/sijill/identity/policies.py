@@ -4,9 +4,10 @@ A policy is data, validated here once: the CLI builds it from its options, the r
 it, and every request is checked against it before anything else is looked up.
 """
 
+import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 # Operations an agency can be allowed, one per endpoint family (the audit names them so too).
 OPERATIONS: tuple[str, ...] = (
@@ -39,7 +40,7 @@ FIELDS: tuple[str, ...] = (
 )
 SOURCES: tuple[str, ...] = ("civil", "cnie", "massar", "cnss", "ramed")
 
-_NAME_PATTERN = r"^[a-z][a-z0-9_.-]{1,63}$"
+_NAME = re.compile(r"[a-z][a-z0-9_.-]*")
 
 
 class Policy(BaseModel):
@@ -47,11 +48,21 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    purpose: str = Field(pattern=_NAME_PATTERN)
+    purpose: str
     operations: tuple[str, ...]
     fields: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
-    sector: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{1,31}$")
+    sector: str | None = None
+
+    @field_validator("purpose")
+    @classmethod
+    def _purpose_name(cls, value: str) -> str:
+        return _name("purpose", value, 64)
+
+    @field_validator("sector")
+    @classmethod
+    def _sector_name(cls, value: str | None) -> str | None:
+        return None if value is None else _name("sector", value, 32)
 
     @field_validator("operations")
     @classmethod
@@ -81,6 +92,15 @@ class Policy(BaseModel):
         if ("persons" in self.operations or "registry.search" in self.operations) and not self.fields:
             raise ValueError("persons and registry.search need --fields: the eKYC attributes allowed")
         return self
+
+
+def _name(kind: str, value: str, longest: int) -> str:
+    """Return a purpose or sector name: lower-case letters, digits, '_', '.', '-', from a letter."""
+    if not 2 <= len(value) <= longest or not _NAME.fullmatch(value):
+        raise ValueError(
+            f"a {kind} is 2 to {longest} lower-case letters, digits, _ . or -, starting with a letter"
+        )
+    return value
 
 
 def _known(kind: str, values: tuple[str, ...], catalogue: tuple[str, ...]) -> tuple[str, ...]:

@@ -64,18 +64,24 @@ def issue_vid(
     if kind == PERPETUAL and _active_perpetual(session=session, uin=uin) is not None:
         raise Conflict("this resident already holds an active perpetual VID: revoke it first")
     for _ in range(5):
-        vid = Vid(vid=new_vid(), uin=uin, kind=kind, issued_by=issued_by, expires_at=expires_at, uses_left=uses_left)
+        vid = Vid(
+            vid=new_vid(), uin=uin, kind=kind, issued_by=issued_by, expires_at=expires_at, uses_left=uses_left
+        )
         try:
             with session.begin_nested():
                 session.add(vid)
             return vid
         except IntegrityError:
             if kind == PERPETUAL and _active_perpetual(session=session, uin=uin) is not None:
-                raise Conflict("this resident already holds an active perpetual VID: revoke it first") from None
+                raise Conflict(
+                    "this resident already holds an active perpetual VID: revoke it first"
+                ) from None
     raise Conflict("could not draw an unused VID; try again")  # 5 collisions in 9 * 10^14: never
 
 
-def _bounds(kind: str, minutes: int | None, uses: int | None, policy: VidPolicy) -> tuple[datetime | None, int | None]:
+def _bounds(
+    kind: str, minutes: int | None, uses: int | None, policy: VidPolicy
+) -> tuple[datetime | None, int | None]:
     if kind == PERPETUAL:
         if minutes is not None or uses is not None:
             raise InvalidRequest("a perpetual VID has no expiry and no limit of uses")

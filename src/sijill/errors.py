@@ -1,4 +1,13 @@
-"""The one error root of sijill and its children, each with a message a person can act on."""
+"""The one error root of sijill and its children, each with a message a person can act on.
+
+Messages name files, lines, columns and reasons, never personal values (names, dates of
+birth, identifiers). Exit codes: 0 done, 1 invalid input, 2 usage, 3 bad extract, 4 not
+found, 5 database not reachable or not migratable, 6 linkage cannot proceed, 7 register busy
+(another writer), 8 output cannot be written, 70 internal error, 130 interrupted.
+"""
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 
 class SijillError(Exception):
@@ -41,6 +50,18 @@ class DatabaseNotReady(SijillError):
     """A register database that cannot be reached or migrated."""
 
     exit_code = 5
+
+
+class RegisterBusy(SijillError):
+    """Another writer holds the register for longer than this one may wait."""
+
+    exit_code = 7
+
+
+class OutputError(SijillError):
+    """A file sijill was asked to write that cannot be written."""
+
+    exit_code = 8
 
 
 class LinkageError(SijillError):

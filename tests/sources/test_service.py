@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from sijill.db.engine import session_scope
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import open_extract
-from sijill.sources.service import DUPLICATE_IN_EXTRACT, ingest_extract
+from sijill.sources.service import DUPLICATE_IN_EXTRACT, EXACT_DUPLICATE, IngestOutcome, ingest_extract
 
 TODAY = date(2026, 1, 1)
 CNSS_HEADER = "num_immatriculation,cnie,nom,prenom,date_naissance,sexe,salaire_mensuel\n"
@@ -133,3 +134,98 @@ def test_an_interrupted_ingest_leaves_the_register_as_it_was(
     assert _count(engine) == 0
     with session_scope(engine) as session:
         assert session.scalar(select(func.count()).select_from(IngestBatch)) == 0
+
+
+def _outcome(engine: Engine, path: Path) -> IngestOutcome:
+    outcome = _ingest(engine, path)
+    assert isinstance(outcome, IngestOutcome)
+    return outcome
+
+
+def test_a_stray_quote_quarantines_one_line_and_every_line_is_accounted_for(
+    engine: Engine, tmp_path: Path
+) -> None:
+    rows = [f"{100000000 + i},BK{i},ALAOUI,SAID{i % 7},05/11/1980,M,4000\n" for i in range(1, 2819)]
+    rows[1399] = rows[1399].replace(",ALAOUI,", ',"ALAOUI,')
+    path = tmp_path / "cnss.csv"
+    path.write_text(CNSS_HEADER + "".join(rows) + "\n", encoding="utf-8")
+    outcome = _outcome(engine, path)
+    assert outcome.lines == 2819 and outcome.blank_lines == 1
+    assert outcome.read == outcome.accepted + outcome.unchanged + outcome.quarantined_total == 2818
+    assert outcome.accepted == 2817
+    ((reason, n),) = outcome.quarantined.items()
+    assert n == 1 and "unbalanced quote" in reason
+    with session_scope(engine) as session:
+        bad = session.scalars(select(SourceRecord).where(SourceRecord.status == QUARANTINED)).one()
+    assert bad.row_number == 1401 and bad.raw["_line"] == rows[1399].rstrip("\n")
+
+
+def test_an_exact_duplicate_row_is_quarantined_as_a_duplicate_of_its_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    row = "123456789,BK12345,ALAOUI,MOHAMED,05/11/1980,M,4000\n"
+    path = tmp_path / "cnss.csv"
+    path.write_text(CNSS_HEADER + row + "222222222,,ALAOUI,SAID,01/01/1990,M,1\n" + row, encoding="utf-8")
+    outcome = _outcome(engine, path)
+    assert outcome.read == 3 and outcome.accepted == 2
+    assert outcome.quarantined == {EXACT_DUPLICATE: 1}
+    with session_scope(engine) as session:
+        dup = session.scalars(select(SourceRecord).where(SourceRecord.status == QUARANTINED)).one()
+    assert dup.reason == "exact duplicate of line 2" and dup.row_number == 4
+    assert _count(engine) == 3  # one record a data row: the crosswalk has a row for each
+
+
+@pytest.mark.parametrize(
+    ("row", "reason_or_flag"),
+    [
+        ("123456789,BK1," + "A" * 200 + ",SAID,05/11/1980,M,1\n", "a name longer than 128 characters"),
+        ("9" * 70 + ",BK1,ALAOUI,SAID,05/11/1980,M,1\n", "source id longer than 64 characters"),
+        ("123456789,BK" + "1" * 30 + ",ALAOUI,SAID,05/11/1980,M,1\n", "cnie_too_long"),
+    ],
+)
+def test_an_over_long_value_is_quarantined_or_flagged_alike_on_both_backends(
+    engine: Engine, tmp_path: Path, row: str, reason_or_flag: str
+) -> None:
+    path = tmp_path / "cnss.csv"
+    path.write_text(CNSS_HEADER + row, encoding="utf-8")
+    outcome = _outcome(engine, path)
+    with session_scope(engine) as session:
+        record = session.scalars(select(SourceRecord)).one()
+    if reason_or_flag.endswith("_too_long"):
+        assert record.status == ACCEPTED and reason_or_flag in record.flags and record.cnie is None
+        assert len(record.raw["cnie"]) == 32  # the raw row keeps the value as written
+    else:
+        assert outcome.quarantined == {reason_or_flag: 1} and record.reason == reason_or_flag
+
+
+@pytest.mark.parametrize(
+    ("code", "sex", "flagged"), [("Mme", None, True), ("FM", None, True), ("F", "F", False)]
+)
+def test_only_documented_sex_codes_are_read(
+    engine: Engine, tmp_path: Path, code: str, sex: str | None, flagged: bool
+) -> None:
+    path = tmp_path / "cnss.csv"
+    path.write_text(CNSS_HEADER + f"123456789,BK1,ALAOUI,SAID,05/11/1980,{code},1\n", encoding="utf-8")
+    _ingest(engine, path)
+    with session_scope(engine) as session:
+        record = session.scalars(select(SourceRecord)).one()
+    assert record.sex == sex and ("sex_invalid" in record.flags) == flagged
+
+
+def test_a_fixed_row_replaces_its_quarantined_version(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "cnss.csv"
+    path.write_text(CNSS_HEADER + "123456789,BK1,ALAOUI,SAID,31/02/1980,M,1\n", encoding="utf-8")
+    _ingest(engine, path)
+    path.write_text(CNSS_HEADER + "123456789,BK1,ALAOUI,SAID,28/02/1980,M,1\n", encoding="utf-8")
+    _ingest(engine, path)
+    assert (_count(engine, ACCEPTED), _count(engine, QUARANTINED), _count(engine, SUPERSEDED)) == (1, 0, 1)
+
+
+def test_two_accepted_versions_of_one_source_id_are_impossible(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "cnss.csv"
+    path.write_text(CNSS_HEADER + "123456789,BK1,ALAOUI,SAID,05/11/1980,M,1\n", encoding="utf-8")
+    _ingest(engine, path)
+    with pytest.raises(IntegrityError), session_scope(engine) as session:
+        record = session.scalars(select(SourceRecord)).one()
+        copy = {c.name: getattr(record, c.name) for c in SourceRecord.__table__.columns if c.name != "id"}
+        session.add(SourceRecord(**copy))

@@ -18,15 +18,18 @@ def _summary_table(summary: "BuildSummary") -> "Table":
     from rich.table import Table
 
     table = Table(title=f"Build {summary.build_id}")
-    for col in ("file", "read", "accepted", "unchanged", "quarantined", "reasons"):
+    for col in ("file", "lines", "rows read", "accepted", "unchanged", "quarantined", "reasons"):
         table.add_column(col, justify="right" if col not in ("file", "reasons") else "left")
     for f in summary.files:
         if f.skipped_same_file:
-            table.add_row(f.file_name, "-", "-", "-", "-", "same file as before: skipped")
+            table.add_row(f.file_name, "-", "-", "-", "-", "-", "same file as before: skipped")
             continue
         reasons = "; ".join(f"{n} {r}" for r, n in sorted(f.quarantined.items(), key=lambda x: -x[1]))
+        if f.blank_lines:
+            reasons = "; ".join(x for x in (reasons, f"{f.blank_lines} blank lines") if x)
         table.add_row(
             f.file_name,
+            f"{f.lines:,}",
             f"{f.read:,}",
             f"{f.accepted:,}",
             f"{f.unchanged:,}",
@@ -43,6 +46,10 @@ def build(
     retrain: Annotated[
         bool, typer.Option(help="Train a new model version instead of reusing the latest")
     ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option(min=0, help="Seconds to wait for another writer (default SIJILL_LOCK_WAIT_SECONDS)"),
+    ] = None,
 ) -> None:
     """Ingest a sources directory, link the records and assign UINs."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -74,17 +81,21 @@ def build(
             chunk_size=get_settings().chunk_size,
             progress=hooks,
             retrain=retrain,
+            wait_seconds=wait,
         )
         bar.update(
             task, completed=sum(f.read for f in summary.files), total=sum(f.read for f in summary.files)
         )
         bar.update(stage, total=1, completed=1, description="done")
     console.print(_summary_table(summary))
+    if summary.ignored_files:
+        console.print(f"ignored (not an extract): {', '.join(summary.ignored_files)}", highlight=False)
     a = summary.assignment
     methods = ", ".join(f"{m} {n:,}" for m, n in sorted(a.links_by_method.items()))
     console.print(
         f"persons in the register: [bold]{summary.persons_total:,}[/] "
-        f"(created {a.persons_created:,}, merged {a.persons_merged:,}, split {a.persons_split:,})"
+        f"(created {a.persons_created:,}, merged {a.persons_merged:,}, split {a.persons_split:,}, "
+        f"retired {a.persons_retired:,})"
     )
     console.print(f"links by method: {methods}")
     figures = ", ".join(

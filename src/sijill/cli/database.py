@@ -41,12 +41,16 @@ def register_engine(db: str | None, *, write: bool) -> "Engine":
 
 @contextmanager
 def open_register(db: str | None, *, write: bool) -> Iterator["Session"]:
-    """Yield a session on the register that commits whole at the end or rolls back."""
+    """Yield a session on the register that commits whole at the end or rolls back.
+
+    A writing session holds the register-wide writer lock until it ends.
+    """
     from sijill.db.engine import session_scope
+    from sijill.db.locks import writer_session
 
     engine = register_engine(db, write=write)
     try:
-        with session_scope(engine) as session:
+        with writer_session(engine) if write else session_scope(engine) as session:
             yield session
     finally:
         engine.dispose()

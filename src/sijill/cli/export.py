@@ -15,12 +15,15 @@ export_app = typer.Typer(help="Export from the register.", no_args_is_help=True)
 def crosswalk(
     out: Annotated[Path, typer.Option("--out", help="CSV file to write")],
     db: DbOption = None,
+    detail: Annotated[
+        bool, typer.Option(help="Add file, line, status and reason: what became of every data row")
+    ] = False,
 ) -> None:
     """Write source,source_id,uin for every source record (empty uin when quarantined)."""
     from sijill.register import export_crosswalk
 
     with open_register(db, write=False) as session:
-        count = export_crosswalk(session=session, out=out)
+        count = export_crosswalk(session=session, out=out, detail=detail)
     console.print(f"wrote {count:,} rows to {out}")
 
 

@@ -1,12 +1,21 @@
 """`sijill model show`, `sijill linkage explain`, `sijill review list|decide`."""
 
 import json
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from sijill.cli.console import console
 from sijill.cli.database import DbOption, open_register
+
+
+class Decision(StrEnum):
+    """A reviewer's decision on a pair."""
+
+    match = "match"
+    non_match = "non_match"
+
 
 model_app = typer.Typer(help="The trained linkage model.", no_args_is_help=True)
 linkage_app = typer.Typer(help="Explain linkage decisions.", no_args_is_help=True)
@@ -103,7 +112,7 @@ def review_list(db: DbOption = None, limit: int = 20) -> None:
 @review_app.command("decide")
 def review_decide(
     item_id: int,
-    decision: Annotated[str, typer.Argument(help="match or non_match")],
+    decision: Annotated[Decision, typer.Argument(help="match or non_match", case_sensitive=False)],
     by: Annotated[str, typer.Option("--by", help="Who decides")],
     note: str | None = None,
     db: DbOption = None,
@@ -112,5 +121,5 @@ def review_decide(
     from sijill.linkage import decide_review
 
     with open_register(db, write=True) as session:
-        decide_review(session=session, item_id=item_id, decision=decision, reviewer=by, note=note)
-    console.print(f"review {item_id}: {decision}; run `sijill build` to apply it")
+        decide_review(session=session, item_id=item_id, decision=decision.value, reviewer=by, note=note)
+    console.print(f"review {item_id}: {decision.value}; run `sijill build` to apply it")

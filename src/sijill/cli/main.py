@@ -1,7 +1,7 @@
 """The `sijill` command line."""
 
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -14,7 +14,7 @@ from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
 from sijill.cli.residents import residents_app
 from sijill.cli.uin import uin_app
-from sijill.errors import SijillError
+from sijill.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SijillError
 
 app = typer.Typer(
     help="sijill: the National Population Register and Unified Social Register.",
@@ -49,10 +49,56 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(residents_app, name="residents")
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Return True for Ctrl-C, however deep a library wrapped it (DuckDB, Splink, Spark)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, KeyboardInterrupt) or "interrupt" in type(current).__name__.lower():
+            return True
+        if "Query interrupted" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err_console.print(f"[red]error:[/] {message}", highlight=False)
+    sys.exit(code)
+
+
 def main() -> None:
-    """Run the CLI, turning sijill's errors into a message and their exit code."""
+    """Run the CLI; every failure becomes one line and its exit code, never a traceback.
+
+    `--verbose` shows the traceback of an unexpected error, for a developer.
+    """
     try:
         app()
     except SijillError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit):
+            raise
+        if _interrupted(exc):
+            _fail(
+                "interrupted; nothing was changed (a build or an event commits whole or not at all)",
+                EXIT_INTERRUPTED,
+            )
+        if "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:]:
+            raise
+        _fail(_unexpected(exc), EXIT_INTERNAL)
+
+
+def _unexpected(exc: BaseException) -> str:
+    """Describe an unexpected error by its kind only: its text may hold personal values."""
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    if isinstance(exc, OperationalError) and "locked" in str(exc.orig):
+        return "the register is locked by another writer; try again when it has finished"
+    if isinstance(exc, SQLAlchemyError):
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        return f"the database refused an operation ({cause}); nothing was changed"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or type(exc).__name__}" + (f": {exc.filename}" if exc.filename else "")
+    return f"unexpected {type(exc).__name__}; nothing was changed. Run with --verbose for the traceback"

@@ -1,6 +1,7 @@
-"""The register's database: engine, sessions, declarative base and migrations."""
+"""The register's database: engine, sessions, the writer lock, declarative base and migrations."""
 
 from sijill.db.base import Base
-from sijill.db.engine import create_engine_for, migrate, session_scope
+from sijill.db.engine import create_engine_for, migrate, require_register, session_scope
+from sijill.db.locks import writer_session
 
-__all__ = ["Base", "create_engine_for", "migrate", "session_scope"]
+__all__ = ["Base", "create_engine_for", "migrate", "require_register", "session_scope", "writer_session"]

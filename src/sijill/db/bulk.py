@@ -77,7 +77,18 @@ def bulk_insert(
             converters[i] = _encode_json
         elif name in time_cols and dialect == "sqlite":
             converters[i] = to_text
-    tuples = _as_tuples(rows, names, converters)
+    return bulk_insert_tuples(session, table, names, _as_tuples(rows, names, converters))
+
+
+def bulk_insert_tuples(
+    session: Session, table: FromClause, names: Sequence[str], tuples: Sequence[tuple[Any, ...]]
+) -> int:
+    """Insert rows given as tuples in `names` order, JSON columns already encoded as text."""
+    if not tuples:
+        return 0
+    table = cast(Table, table)
+    connection = session.connection()
+    dialect = connection.dialect.name
     raw = connection.connection.driver_connection
     quoted = ", ".join(f'"{n}"' for n in names)
     if dialect == "postgresql":

@@ -20,7 +20,13 @@ logger = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Enforce foreign keys and use write-ahead logging on SQLite."""
+    """Enforce foreign keys and use write-ahead logging on SQLite.
+
+    The driver's own implicit transactions are turned off: sijill begins each transaction
+    itself (`locks.begin_sqlite`), IMMEDIATE for writers, so that the write lock is taken at
+    the start and not half-way through a build.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -54,7 +60,10 @@ def create_engine_for(url: str) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise UsageError(f"cannot use this database URL: {type(exc).__name__}") from None
     if engine.dialect.name == "sqlite":
+        from sijill.db.locks import begin_sqlite
+
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", begin_sqlite)
     return engine
 
 
@@ -66,12 +75,25 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the database schema to the given revision."""
+def migrate(engine: Engine, revision: str = "head", *, wait_seconds: float | None = None) -> None:
+    """Bring the database schema to the given revision, holding the writer lock."""
+    from sijill.db.locks import writer_engine
+    from sijill.errors import SijillError
+    from sijill.settings import get_settings
+
+    wait = get_settings().lock_wait_seconds if wait_seconds is None else wait_seconds
+    cfg = alembic_config(writer_engine(engine, wait_seconds=wait))
+    cfg.attributes["lock_wait_seconds"] = wait
     try:
-        command.upgrade(alembic_config(engine), revision)
-    except Exception as exc:  # the driver's own error types differ by backend
-        raise DatabaseNotReady(f"cannot migrate the register database: {exc}") from exc
+        command.upgrade(cfg, revision)
+    except SijillError:
+        raise
+    except SQLAlchemyError as exc:
+        cause = type(getattr(exc, "orig", None) or exc).__name__
+        raise DatabaseNotReady(f"cannot migrate the register database ({cause})") from None
+    except Exception as exc:  # Alembic's own errors (an unknown revision, say)
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DatabaseNotReady(f"cannot migrate the register database: {first}") from None
 
 
 def sqlite_path(engine: Engine) -> Path | None:

@@ -16,7 +16,12 @@ RECORD_COLUMNS = ["id", "source", "source_id", *RECORD_FIELDS]
 def load_records(*, session: Session) -> pd.DataFrame:
     """Return the accepted, current source records as a DataFrame (one row a record)."""
     columns = [getattr(SourceRecord, c) for c in RECORD_COLUMNS]
-    stmt = select(*columns).where(SourceRecord.status == ACCEPTED).order_by(SourceRecord.id)
+    # In (source, source id) order: what the linkage sees never depends on database ids.
+    stmt = (
+        select(*columns)
+        .where(SourceRecord.status == ACCEPTED)
+        .order_by(SourceRecord.source, SourceRecord.source_id)
+    )
     # Millions of rows: fetched as plain tuples from the driver, not as SQLAlchemy rows.
     connection = session.connection()
     compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.errors import NotFound
+from sijill.errors import NotFound, UsageError
 from sijill.linkage.models import REVIEW_MATCH, REVIEW_NON_MATCH, REVIEW_PENDING, ReviewItem
 
 DECISIONS = {"match": REVIEW_MATCH, "non_match": REVIEW_NON_MATCH}
@@ -67,7 +67,7 @@ def decide_review(
     if item is None:
         raise NotFound(f"no review item {item_id}")
     if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {', '.join(DECISIONS)}; got {decision!r}")
+        raise UsageError(f"a decision is one of {', '.join(DECISIONS)}")
     item.status, item.decided_by, item.decided_at, item.note = (
         DECISIONS[decision],
         reviewer,

@@ -73,10 +73,14 @@ def _aligned_words(arabic: str, latin: str) -> list[tuple[str, str]]:
 
 
 def _dominant(counter: Counter[str] | None) -> str | None:
-    """Return the most frequent entry when it is seen often enough and dominates."""
+    """Return the most frequent entry when it is seen often enough and dominates.
+
+    A tie goes to the first entry in code-point order, never to the order the records came
+    in (which differs between database backends).
+    """
     if not counter:
         return None
-    (best, n), total = counter.most_common(1)[0], sum(counter.values())
+    (best, n), total = min(counter.items(), key=lambda kv: (-kv[1], kv[0])), sum(counter.values())
     if n < MIN_COUNT or n / total < MIN_SHARE:
         return None
     return best

@@ -1,10 +1,13 @@
 """Give each cluster of records a person and a UIN, keeping every existing UIN stable.
 
-A cluster whose records already belong to one person keeps that person. A cluster that joins
+A cluster whose records already belong to one person keeps that person. A record that is a
+new version of a held one claims the person of the version it replaces, unless its content
+is evidence of another person (`versions.is_another_person`). A cluster that joins
 records of several persons merges them: the oldest person survives, the others' UINs become
 its aliases. A person whose records fall into several clusters is split: the cluster holding
-most of its records keeps it, the others get new persons and new UINs. All of it is written
-to the history.
+most of its records keeps it, the others get new persons and new UINs. A person left with no
+accepted record is retired, its UIN with it (never reissued). All of it is written to the
+history. Ties are broken on the records' order (source, source id), never on database ids.
 """
 
 import logging
@@ -22,9 +25,10 @@ from sijill.db.bulk import bulk_insert, next_ids
 from sijill.history import record_events
 from sijill.linkage import LinkResult
 from sijill.register.golden import GOLDEN_FIELDS, goldens_of
-from sijill.register.models import PERSON_MERGED, Link, Person
-from sijill.sources import ACCEPTED, SourceRecord
-from sijill.uin.service import alias_uins, issue_uins, store_uins
+from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Link, Person
+from sijill.register.versions import is_another_person
+from sijill.sources import ACCEPTED, NAME_FIELDS, SourceRecord
+from sijill.uin.service import alias_uins, issue_uins, retire_uins, store_uins
 
 logger = logging.getLogger(__name__)
 _CHUNK = 5000
@@ -38,6 +42,7 @@ class AssignOutcome:
     persons_created: int = 0
     persons_merged: int = 0
     persons_split: int = 0
+    persons_retired: int = 0
     links_written: int = 0
     links_by_method: dict[str, int] = field(default_factory=dict)
 
@@ -52,12 +57,58 @@ def _current_links(session: Session) -> dict[int, int]:
     return {r: p for r, p in session.execute(stmt)}
 
 
+@dataclass
+class _Carried:
+    """New versions of held records: the person each claims, or the person it leaves."""
+
+    claims: dict[int, int] = field(default_factory=dict)
+    replaced: dict[int, int] = field(default_factory=dict)
+
+
+_VERSION_FIELDS = ("sex", "birth_year", "birth_month", "birth_day", *NAME_FIELDS)
+
+
+def _carried_links(session: Session, records: pd.DataFrame, links: dict[int, int]) -> _Carried:
+    """Return the persons that new versions of held records carry over (or leave)."""
+    previous = session.execute(
+        select(SourceRecord.id, SourceRecord.previous_id, Link.person_id)
+        .join(Link, Link.source_record_id == SourceRecord.previous_id)
+        .where(SourceRecord.status == ACCEPTED, SourceRecord.previous_id.is_not(None))
+    ).all()
+    pending = [
+        (rid, int(old), person) for rid, old, person in previous if rid not in links and old is not None
+    ]
+    carried = _Carried()
+    if not pending:
+        return carried
+    old_ids = [old for _, old, _ in pending]
+    old_rows: dict[int, dict[str, Any]] = {}
+    for i in range(0, len(old_ids), _CHUNK):
+        stmt = select(SourceRecord.id, *(getattr(SourceRecord, c) for c in _VERSION_FIELDS)).where(
+            SourceRecord.id.in_(old_ids[i : i + _CHUNK])
+        )
+        old_rows.update({r[0]: dict(zip(_VERSION_FIELDS, r[1:], strict=True)) for r in session.execute(stmt)})
+    new_rows = records.set_index("record_id")
+    for rid, old, person in pending:
+        if rid not in new_rows.index:
+            continue
+        new = new_rows.loc[rid, list(_VERSION_FIELDS)].to_dict()
+        if is_another_person(old_rows[old], new):
+            carried.replaced[rid] = person
+        else:
+            carried.claims[rid] = person
+    return carried
+
+
 def _history(session: Session, build_id: int | None, events: list[dict[str, Any]]) -> None:
     record_events(session=session, build_id=build_id, events=events)
 
 
-def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, int]:
-    """Return person id -> the cluster that keeps it (the one holding most of its records)."""
+def _keepers(members: dict[int, list[int]], links: dict[int, int], order: dict[int, int]) -> dict[int, int]:
+    """Return person id -> the cluster that keeps it (the one holding most of its records).
+
+    A tie goes to the cluster holding the person's first record in (source, source id) order.
+    """
     held: dict[int, Counter[int]] = defaultdict(Counter)
     first: dict[tuple[int, int], int] = {}
     for cluster, records in members.items():
@@ -65,7 +116,8 @@ def _keepers(members: dict[int, list[int]], links: dict[int, int]) -> dict[int, 
             person = links.get(rid)
             if person is not None:
                 held[person][cluster] += 1
-                first[(person, cluster)] = min(first.get((person, cluster), rid), rid)
+                rank = order.get(rid, rid)
+                first[(person, cluster)] = min(first.get((person, cluster), rank), rank)
     return {
         person: min(counts, key=lambda c: (-counts[c], first[(person, c)])) for person, counts in held.items()
     }
@@ -81,18 +133,37 @@ class _Plan:
     split_persons: set[int] = field(default_factory=set)
 
 
-def _plan(members: dict[int, list[int]], links: dict[int, int]) -> _Plan:
-    keepers = _keepers(members, links)
+def _carried_person(records: list[int], links: dict[int, int], carried: dict[int, int]) -> int | None:
+    """Return the one person that new versions in this cluster carry, when nothing else is held.
+
+    A new version keeps its person even when its new content no longer links it to that
+    person's other records (a corrected name scoring lower): only evidence of another person
+    (`is_another_person`, or records of another person in its cluster) moves it.
+    """
+    if any(r in links for r in records):
+        return None
+    persons = {carried[r] for r in records if r in carried}
+    return persons.pop() if len(persons) == 1 else None
+
+
+def _plan(
+    members: dict[int, list[int]], links: dict[int, int], carried: dict[int, int], order: dict[int, int]
+) -> _Plan:
+    claims = {**links, **carried} if carried else links
+    keepers = _keepers(members, claims, order)
     plan = _Plan()
     claimed: dict[int, list[int]] = defaultdict(list)
     for person, cluster in keepers.items():
         claimed[cluster].append(person)
     for cluster, records in members.items():
         persons = sorted(claimed.get(cluster, []))
+        if not persons and (kept := _carried_person(records, links, carried)) is not None:
+            plan.cluster_person[cluster] = kept
+            continue
         if not persons:
             plan.new_clusters.append(cluster)
-            if any(links.get(r) is not None for r in records):
-                plan.split_persons.update(links[r] for r in records if r in links)
+            if any(claims.get(r) is not None for r in records):
+                plan.split_persons.update(claims[r] for r in records if r in claims)
             continue
         plan.cluster_person[cluster] = persons[0]
         if len(persons) > 1:
@@ -241,8 +312,10 @@ def assign_persons(
     """Turn clusters into persons with stable UINs; write links, merges, splits, history."""
     outcome = AssignOutcome()
     links = _current_links(session)
+    carried = _carried_links(session, records, links) if links else _Carried()
+    order = _content_order(records)
     members = _members(result.cluster_of)
-    plan = _plan(members, links)
+    plan = _plan(members, links, carried.claims, order)
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
@@ -252,33 +325,76 @@ def assign_persons(
     outcome.persons_created = len(created)
     cluster_person = dict(plan.cluster_person)
     cluster_person.update({c: p for c, (p, _) in zip(plan.new_clusters, created, strict=True)})
-    if plan.split_persons:
-        outcome.persons_split = len(plan.split_persons)
+    wanted = {rid: cluster_person[c] for c, rids in members.items() for rid in rids}
+    split = set(plan.split_persons) | {old for rid, old in carried.replaced.items() if wanted.get(rid) != old}
+    if split:
+        outcome.persons_split = len(split)
         _history(
             session,
             build_id,
             [
                 {"entity": "person", "entity_id": str(p), "action": "split", "detail": {}}
-                for p in sorted(plan.split_persons)
+                for p in sorted(split)
             ],
         )
-    wanted = {rid: cluster_person[c] for c, rids in members.items() for rid in rids}
     _write_links(session, result, wanted, links, build_id, outcome)
     new_persons = {p for p, _ in created}
-    touched = [p for p in _touched_persons(wanted, links) if p not in new_persons]
-    still_held = set(touched)
-    person_cluster = {p: c for c, p in cluster_person.items() if p in still_held}
-    if person_cluster:
-        _update_goldens(
-            session, goldens_of(records, {r: p for p, c in person_cluster.items() for r in members[c]})
-        )
+    touched = set(_touched_persons(wanted, links)) | set(carried.claims.values()) | split
+    refreshed = {r: p for c, p in cluster_person.items() if p in touched - new_persons for r in members[c]}
+    if refreshed:
+        _update_goldens(session, goldens_of(records, refreshed))
+    if links:
+        outcome.persons_retired = _retire_persons_without_records(session, build_id)
     logger.info(
-        "assignment: %d persons created, %d merged, %d split",
+        "assignment: %d persons created, %d merged, %d split, %d retired",
         outcome.persons_created,
         outcome.persons_merged,
         outcome.persons_split,
+        outcome.persons_retired,
     )
     return outcome
+
+
+def _content_order(records: pd.DataFrame) -> dict[int, int]:
+    """Return record id -> its rank in (source, source id) order: ties never hang on ids."""
+    ranked = records.sort_values(["source", "source_id"], kind="stable")["record_id"].tolist()
+    return {int(rid): i for i, rid in enumerate(ranked)}
+
+
+def _retire_persons_without_records(session: Session, build_id: int | None) -> int:
+    """Retire every person (and UIN) left without an accepted record; return how many."""
+    held = (
+        select(Link.person_id)
+        .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+        .where(SourceRecord.status == ACCEPTED)
+    )
+    orphans = list(
+        session.scalars(
+            select(Person.id).where(
+                Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)), Person.id.not_in(held)
+            )
+        )
+    )
+    if not orphans:
+        return 0
+    session.execute(
+        update(Person).where(Person.id.in_(orphans)).values(status=PERSON_RETIRED, updated_at=utcnow())
+    )
+    retire_uins(session=session, person_ids=orphans)
+    _history(
+        session,
+        build_id,
+        [
+            {
+                "entity": "person",
+                "entity_id": str(p),
+                "action": "retired",
+                "detail": {"why": "no record left"},
+            }
+            for p in orphans
+        ],
+    )
+    return len(orphans)
 
 
 def _touched_persons(wanted: dict[int, int], links: dict[int, int]) -> Iterable[int]:

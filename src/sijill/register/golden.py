@@ -35,12 +35,12 @@ def _best(records: list[Any], attribute: str) -> tuple[Any, dict[str, str] | Non
     """Return the value of the most trusted record holding it (full dates before years)."""
     rank = _RANK[attribute]
     best: Any = None
-    best_key: tuple[int, int, int] | None = None
+    best_key: tuple[int, int, str] | None = None
     for r in records:
         value = getattr(r, attribute)
         if not value or (attribute == "death_date" and r.source not in rank):
             continue
-        key = (int(attribute == "birth_date" and len(value) < 10), rank.get(r.source, 9), r.id)
+        key = (int(attribute == "birth_date" and len(value) < 10), rank.get(r.source, 9), r.source_id or "")
         if best_key is None or key < best_key:
             best, best_key = r, key
     if best is None:
@@ -78,7 +78,8 @@ def goldens_of(records: pd.DataFrame, person_of: dict[int, int]) -> dict[int, di
         rank = held["source"].map(_RANK[attribute])
         if attribute == "death_date":
             held, rank = held[rank.notna()], rank[rank.notna()]
-        order = pd.DataFrame({"person": held["person"], "rank": rank.fillna(9), "id": held["record_id"]})
+        # Ties between records of one registry go to the first source id, never to a database id.
+        order = pd.DataFrame({"person": held["person"], "rank": rank.fillna(9), "id": held["source_id"]})
         if attribute == "birth_date":
             order["partial"] = held[attribute].str.len() < 10
             order = order[["person", "partial", "rank", "id"]]

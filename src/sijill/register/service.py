@@ -8,33 +8,54 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sijill.errors import OutputError
 from sijill.register.models import Link, Person
-from sijill.sources.models import QUARANTINED, SUPERSEDED, SourceRecord
+from sijill.sources.models import QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.uin.service import holder_of
 
+# The contract's three columns; with `detail`, where each row came from and what became of
+# it, so that every data row is accounted for (a quarantined duplicate names the line it repeats).
 CROSSWALK_COLUMNS = ["source", "source_id", "uin"]
+CROSSWALK_DETAIL_COLUMNS = [*CROSSWALK_COLUMNS, "file", "line", "status", "reason"]
 
 
-def crosswalk_rows(*, session: Session) -> Iterator[tuple[str, str, str]]:
-    """Yield (source, source_id, uin) for every current source record; '' when quarantined."""
+def crosswalk_rows(*, session: Session, detail: bool = False) -> Iterator[tuple[str, ...]]:
+    """Yield (source, source_id, uin) for every current source record, '' when quarantined;
+    with `detail`, also the file, line, status and reason (`CROSSWALK_DETAIL_COLUMNS`)."""
     stmt = (
-        select(SourceRecord.source, SourceRecord.source_id, Person.uin)
+        select(
+            SourceRecord.source,
+            SourceRecord.source_id,
+            Person.uin,
+            IngestBatch.file_name,
+            SourceRecord.row_number,
+            SourceRecord.status,
+            SourceRecord.reason,
+        )
+        .join(IngestBatch, IngestBatch.id == SourceRecord.batch_id)
         .outerjoin(Link, Link.source_record_id == SourceRecord.id)
         .outerjoin(Person, Person.id == Link.person_id)
         .where(SourceRecord.status != SUPERSEDED)
-        .order_by(SourceRecord.id)
+        .order_by(SourceRecord.source, SourceRecord.batch_id, SourceRecord.row_number)
     )
-    for source, source_id, uin in session.execute(stmt).yield_per(20_000):
-        yield source, source_id or "", uin or ""
+    for source, source_id, uin, file_name, line, status, reason in session.execute(stmt).yield_per(20_000):
+        if detail:
+            yield source, source_id or "", uin or "", file_name, str(line), status, reason or ""
+        else:
+            yield source, source_id or "", uin or ""
 
 
-def export_crosswalk(*, session: Session, out: Path) -> int:
-    """Write the crosswalk CSV; return the number of rows written."""
+def export_crosswalk(*, session: Session, out: Path, detail: bool = False) -> int:
+    """Write the crosswalk CSV (with `detail`, file, line, status and reason too); return its rows."""
     count = 0
-    with out.open("w", newline="", encoding="utf-8") as f:
+    try:
+        handle = out.open("w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot be written ({exc.strerror or type(exc).__name__})") from None
+    with handle as f:
         writer = csv.writer(f)
-        writer.writerow(CROSSWALK_COLUMNS)
-        for row in crosswalk_rows(session=session):
+        writer.writerow(CROSSWALK_DETAIL_COLUMNS if detail else CROSSWALK_COLUMNS)
+        for row in crosswalk_rows(session=session, detail=detail):
             writer.writerow(row)
             count += 1
     return count

@@ -18,7 +18,15 @@ from sijill.sources.models import (
     SourceRecord,
 )
 from sijill.sources.parse import PartialDate, parse_date, parse_sex
-from sijill.sources.reader import ExtractFile, find_extracts, open_extract, read_rows, source_of
+from sijill.sources.reader import (
+    ExtractFile,
+    SourcesDirectory,
+    find_extracts,
+    open_extract,
+    read_rows,
+    scan_sources,
+    source_of,
+)
 from sijill.sources.records import ParsedRow, parse_row, row_hash
 from sijill.sources.service import IngestOutcome, already_ingested, ingest_extract
 
@@ -37,6 +45,7 @@ __all__ = [
     "ParsedRow",
     "PartialDate",
     "SourceRecord",
+    "SourcesDirectory",
     "already_ingested",
     "find_extracts",
     "ingest_extract",
@@ -46,5 +55,6 @@ __all__ = [
     "parse_sex",
     "read_rows",
     "row_hash",
+    "scan_sources",
     "source_of",
 ]

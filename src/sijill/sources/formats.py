@@ -19,6 +19,24 @@ class ExtractFormat:
     father_column: str | None = None
     death_column: str | None = None
     id_is_card: bool = False
+    free_text_columns: tuple[str, ...] = ()
+
+    @property
+    def expected_columns(self) -> tuple[str, ...]:
+        """The columns of the contract this format reads, the id first."""
+        named = (
+            *self.family_columns,
+            *self.given_columns,
+            self.birth_place_column,
+            self.commune_column,
+            self.card_column,
+            self.guardian_column,
+            self.household_column,
+            self.father_column,
+            self.death_column,
+        )
+        rest = [c for c in named if c and c != self.id_column]
+        return (self.id_column, *dict.fromkeys([*rest, "sexe", "date_naissance"]))
 
 
 FORMATS: dict[str, ExtractFormat] = {
@@ -38,6 +56,7 @@ FORMATS: dict[str, ExtractFormat] = {
         ("prenom_ar", "prenom_fr"),
         birth_place_column="lieu_naissance",
         id_is_card=True,
+        free_text_columns=("lieu_naissance", "adresse"),
     ),
     "massar": ExtractFormat(
         "massar",
@@ -46,6 +65,7 @@ FORMATS: dict[str, ExtractFormat] = {
         ("prenom_ar", "prenom_fr"),
         birth_place_column="lieu_naissance",
         guardian_column="cnie_tuteur",
+        free_text_columns=("lieu_naissance",),
     ),
     "cnss": ExtractFormat("cnss", "num_immatriculation", ("nom",), ("prenom",), card_column="cnie"),
     "ramed": ExtractFormat(

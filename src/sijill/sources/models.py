@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sijill.db.base import Base, utcnow
@@ -55,7 +55,18 @@ class SourceRecord(Base):
     """One row of one extract, raw and normalised, accepted or quarantined with its reason."""
 
     __tablename__ = "source_record"
-    __table_args__ = (Index("ix_source_record_source_id", "source", "source_id"),)
+    __table_args__ = (
+        Index("ix_source_record_source_id", "source", "source_id"),
+        # One accepted version of a source record, whatever the code does.
+        Index(
+            "uq_source_record_accepted",
+            "source",
+            "source_id",
+            unique=True,
+            sqlite_where=text("status = 'accepted'"),
+            postgresql_where=text("status = 'accepted'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"))
@@ -67,6 +78,8 @@ class SourceRecord(Base):
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(Text)
     flags: Mapped[list[str]] = mapped_column(Json, default=list)
+    # The version this record superseded, when it is a new content for a held source id.
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("source_record.id"))
     family_ar: Mapped[str | None] = mapped_column(String(128))
     given_ar: Mapped[str | None] = mapped_column(String(128))
     family_lat: Mapped[str | None] = mapped_column(String(128))

@@ -4,14 +4,18 @@ import codecs
 import csv
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from sijill.errors import BadExtract, UnknownSource
 from sijill.sources.formats import FORMATS, ExtractFormat
 
 _BLOCK = 1 << 20
-csv.field_size_limit(1 << 20)
+MAX_FIELD_CHARS = 1 << 16  # 64 KiB: no value of a registry's extract is longer
+MAX_LINES_PER_ROW = 3  # a free-text field may hold a line break or two, never a file
+RAW_LINE = "_line"  # the key under which a damaged line's text is kept whole
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 @dataclass(frozen=True)
@@ -61,18 +65,24 @@ def _checksum_and_check_utf8(path: Path) -> tuple[str, int]:
 
 
 def _header(path: Path, fmt: ExtractFormat) -> list[str]:
+    """Return the header (its first physical line), refusing one without the id column.
+
+    The message never repeats the line: a file without its header starts with a person's data.
+    """
     with path.open(encoding="utf-8-sig", newline="") as f:
-        try:
-            header = next(csv.reader(f))
-        except StopIteration:
-            raise BadExtract(f"{path.name}: empty file, no header row") from None
-        except csv.Error as exc:
-            raise BadExtract(f"{path.name}: not a CSV file ({exc})") from exc
+        first = f.readline()
+    if not first.strip():
+        raise BadExtract(f"{path.name}: empty file, no header row")
+    try:
+        header = next(csv.reader([first], strict=True))
+    except (csv.Error, StopIteration):
+        raise BadExtract(f"{path.name}: the first line is not a CSV header") from None
     header = [h.strip().lower() for h in header]
     if fmt.id_column not in header:
+        expected = ", ".join(fmt.expected_columns)
         raise BadExtract(
-            f"{path.name}: no column {fmt.id_column} in the header "
-            f"(found {', '.join(header[:12]) or 'nothing'})"
+            f"{path.name}: no column {fmt.id_column} in the header, whose first line has "
+            f"{len(header)} fields (is the header row missing?); expected columns: {expected}"
         )
     if len(set(header)) != len(header):
         raise BadExtract(f"{path.name}: the header names a column twice")
@@ -82,41 +92,230 @@ def _header(path: Path, fmt: ExtractFormat) -> list[str]:
 def open_extract(path: Path) -> ExtractFile:
     """Check an extract file whole before anything of it is ingested."""
     fmt = source_of(path)
-    checksum, lines = _checksum_and_check_utf8(path)
-    return ExtractFile(path, fmt, _header(path, fmt), checksum, path.stat().st_size, lines)
+    if path.is_dir():
+        raise BadExtract(f"{path.name}: a directory, not a file")
+    try:
+        checksum, lines = _checksum_and_check_utf8(path)
+        header = _header(path, fmt)
+        size = path.stat().st_size
+    except PermissionError:
+        raise BadExtract(f"{path.name}: cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise BadExtract(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    return ExtractFile(path, fmt, header, checksum, size, lines)
+
+
+@dataclass(frozen=True)
+class SourcesDirectory:
+    """The checked extracts of a sources directory, and the other files it holds (ignored)."""
+
+    extracts: list[ExtractFile]
+    ignored: list[str]
+
+
+def scan_sources(sources_dir: Path) -> SourcesDirectory:
+    """Check every extract of a directory (names in any case), listing the other files.
+
+    Two files that stand for one registry (civil.csv and CIVIL.csv) refuse the build.
+    """
+    if not sources_dir.is_dir():
+        raise BadExtract(f"{sources_dir}: not a directory")
+    try:
+        entries = sorted(sources_dir.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise BadExtract(f"{sources_dir}: cannot be listed ({exc.strerror or type(exc).__name__})") from None
+    by_source: dict[str, Path] = {}
+    ignored: list[str] = []
+    for entry in entries:
+        name = entry.stem.lower() if entry.suffix.lower() == ".csv" else None
+        if name not in FORMATS:
+            ignored.append(entry.name)
+            continue
+        if name in by_source:
+            first = by_source[name].name
+            raise BadExtract(f"{sources_dir}: both {first} and {entry.name} stand for {name}.csv")
+        by_source[name] = entry
+    if not by_source:
+        raise BadExtract(f"{sources_dir}: holds none of {', '.join(f'{k}.csv' for k in FORMATS)}")
+    extracts = [open_extract(by_source[name]) for name in FORMATS if name in by_source]
+    return SourcesDirectory(extracts, ignored)
 
 
 def find_extracts(sources_dir: Path) -> list[ExtractFile]:
     """Return the checked extracts of a sources directory, in the contract's order."""
-    if not sources_dir.is_dir():
-        raise BadExtract(f"{sources_dir}: not a directory")
-    found = [sources_dir / f"{name}.csv" for name in FORMATS]
-    extracts = [open_extract(p) for p in found if p.exists()]
-    if not extracts:
-        raise BadExtract(f"{sources_dir}: holds none of {', '.join(f'{k}.csv' for k in FORMATS)}")
-    return extracts
+    return scan_sources(sources_dir).extracts
 
 
 @dataclass(frozen=True)
 class RawRow:
-    """One data row: its number in the file, its values by column, or why it is unreadable."""
+    """One data row: its first physical line, how many lines it spans, its values by column,
+    and why it is unreadable (None when it reads well). A blank line is a row of no values."""
 
     number: int
     values: dict[str, str]
     problem: str | None
+    lines: int = 1
+    blank: bool = False
+
+
+@dataclass
+class RowChunk:
+    """Consecutive rows of an extract, column-wise ready: one entry per row in each list.
+
+    `fields` holds each row's values in header order (a damaged line: its whole text, under
+    `RAW_LINE`, in `damaged`); `problem` says why a row is unreadable, None when it reads well.
+    Blank lines are only counted.
+    """
+
+    numbers: list[int] = field(default_factory=list)
+    spans: list[int] = field(default_factory=list)
+    fields: list[list[str]] = field(default_factory=list)
+    problems: list[str | None] = field(default_factory=list)
+    damaged: dict[int, str] = field(default_factory=dict)
+    blank_lines: int = 0
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def add(self, number: int, span: int, values: list[str], problem: str | None) -> None:
+        self.numbers.append(number)
+        self.spans.append(span)
+        self.fields.append(values)
+        self.problems.append(problem)
+
+
+def _line_break_outside_free_text(fields: list[str], header: list[str], fmt: ExtractFormat) -> bool:
+    pairs = zip(header, fields, strict=False)
+    return any(("\n" in v or "\r" in v) and h not in fmt.free_text_columns for h, v in pairs)
+
+
+def _damaged_id(text: str, header: list[str], fmt: ExtractFormat) -> list[str]:
+    """Return the values of a damaged line: only its source id, when one can be read."""
+    values = [""] * len(header)
+    parts = text.rstrip("\r\n").split(",")
+    if len(parts) == len(header):
+        source_id = parts[header.index(fmt.id_column)].strip()
+        if source_id and '"' not in source_id:
+            values[header.index(fmt.id_column)] = source_id
+    return values
+
+
+@dataclass
+class _Block:
+    """Parse a block of physical lines; a damaged record gives back all lines but its first."""
+
+    extract: ExtractFile
+    lines: list[str]
+    first_number: int
+    final: bool
+    chunk: RowChunk
+
+    def parse(self) -> int:
+        """Parse what can be parsed; return the index of the first line left for the next block."""
+        pos = 0
+        while pos < len(self.lines):
+            pos = self._parse_from(pos)
+            if pos < 0:
+                return -pos - 1
+        return pos
+
+    def _parse_from(self, pos: int) -> int:
+        """Parse records from line `pos` until one is damaged; return where to resume.
+
+        Returns a negative number (-index - 1) when the block ends inside a record that the
+        next block must complete.
+        """
+        header, fmt, width = self.extract.header, self.extract.format, len(self.extract.header)
+        reader = csv.reader(islice(self.lines, pos, None), strict=True)
+        done = 0
+        while True:
+            start = pos + done
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return len(self.lines)
+            except csv.Error as exc:
+                span = reader.line_num - done
+                if "unexpected end of data" in str(exc) and not self.final and span <= MAX_LINES_PER_ROW:
+                    return -start - 1
+                return self._damage(start, _csv_problem(exc, span))
+            span = reader.line_num - done
+            done = reader.line_num
+            if span > 1 and (
+                span > MAX_LINES_PER_ROW
+                or len(fields) != width
+                or _line_break_outside_free_text(fields, header, fmt)
+            ):
+                return self._damage(start, f"unbalanced quote: the row would run over {span} lines")
+            if not fields:
+                self.chunk.blank_lines += 1
+                continue
+            problem = (
+                None
+                if len(fields) == width
+                else (f"malformed row: {len(fields)} fields where the header has {width}")
+            )
+            self.chunk.add(self.first_number + start, span, fields, problem)
+
+    def _damage(self, start: int, problem: str) -> int:
+        text = self.lines[start]
+        self.chunk.damaged[len(self.chunk)] = text.rstrip("\r\n")
+        self.chunk.add(
+            self.first_number + start, 1, _damaged_id(text, self.extract.header, self.extract.format), problem
+        )
+        return start + 1
+
+
+def read_chunks(extract: ExtractFile, size: int = 20_000) -> Iterator[RowChunk]:
+    """Stream the data rows of an extract in chunks, every physical line accounted for.
+
+    A row of the wrong width carries its problem. A quoted field may hold a line break only
+    in a free-text column (an address) and for at most `MAX_LINES_PER_ROW` lines: a stray
+    quote that would swallow the lines after it makes a damaged line, kept whole with its
+    problem, and reading resumes at the next physical line.
+    """
+    with extract.path.open(encoding="utf-8-sig", newline="") as f:
+        f.readline()
+        carry: list[str] = []
+        number = 2  # the physical line number of carry[0] (or of the next line read)
+        while True:
+            fresh = list(islice(f, size))
+            lines, final = carry + fresh, not fresh
+            if not lines:
+                return
+            chunk = RowChunk()
+            left = _Block(extract, lines, number, final, chunk).parse()
+            carry, number = lines[left:], number + left
+            yield chunk
+            if final:
+                return
 
 
 def read_rows(extract: ExtractFile) -> Iterator[RawRow]:
-    """Stream the data rows of an extract; a row of the wrong width carries its problem."""
-    width = len(extract.header)
-    with extract.path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
-        for number, fields in enumerate(reader, start=2):
-            if not fields:
-                continue
-            values = dict(zip(extract.header, fields, strict=False))
-            problem = None
-            if len(fields) != width:
-                problem = f"malformed row: {len(fields)} fields where the header has {width}"
-            yield RawRow(number, values, problem)
+    """Stream the data rows of an extract one by one (see `read_chunks`); blank lines too."""
+    header = extract.header
+    for chunk in read_chunks(extract, size=5_000):
+        for i, (number, span, values, problem) in enumerate(
+            zip(chunk.numbers, chunk.spans, chunk.fields, chunk.problems, strict=True)
+        ):
+            if i in chunk.damaged:
+                row = {RAW_LINE: chunk.damaged[i]}
+                source_id = values[header.index(extract.format.id_column)]
+                if source_id:
+                    row[extract.format.id_column] = source_id
+                yield RawRow(number, row, problem, lines=span)
+            else:
+                yield RawRow(number, dict(zip(header, values, strict=False)), problem, lines=span)
+        for _ in range(chunk.blank_lines):
+            yield RawRow(0, {}, None, blank=True)
+
+
+def _csv_problem(exc: csv.Error, span: int) -> str:
+    text = str(exc)
+    if span > 1 and ("field larger than field limit" in text or "unexpected end of data" in text):
+        return f"unbalanced quote: the row would run over {span} lines"
+    if "field larger than field limit" in text:
+        return f"unreadable line: a field longer than {MAX_FIELD_CHARS:,} characters"
+    if span > 1 or "unexpected end of data" in text:
+        return f"unbalanced quote: the row would run over {max(span, 2)} lines"
+    return "unreadable line: misplaced quote"

@@ -9,9 +9,30 @@ from typing import Any
 from sijill.geo import is_known_commune
 from sijill.names import is_arabic, normalise_arabic, normalise_latin
 from sijill.sources.formats import SOURCE_ID_SHAPES, ExtractFormat
+from sijill.sources.models import SourceRecord
 from sijill.sources.parse import clean_card, is_card_shaped, parse_date, parse_sex
 
 _ID_SHAPES = {k: re.compile(v) for k, v in SOURCE_ID_SHAPES.items()}
+COMMUNE_CODE = r"^[0-9]{2}\.[0-9]{3}\."
+_COMMUNE_CODE = re.compile(COMMUNE_CODE)
+
+
+def _limit(column: str) -> int:
+    length = getattr(SourceRecord.__table__.c[column].type, "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+# The longest value each column holds, read from the table: one behaviour on both backends.
+SOURCE_ID_LIMIT = _limit("source_id")
+NAME_LIMIT = _limit("family_ar")
+# Secondary values: over-long ones are flagged (`<column>_too_long`) and not used.
+SECONDARY_LIMITS = {
+    c: _limit(c)
+    for c in ("birth_place", "commune", "father_given_ar", "cnie", "guardian_cnie", "household_ref")
+}
+SOURCE_ID_TOO_LONG = f"source id longer than {SOURCE_ID_LIMIT} characters"
+NAME_TOO_LONG = f"a name longer than {NAME_LIMIT} characters"
 
 
 @dataclass
@@ -56,11 +77,20 @@ def _place(row: dict[str, str], column: str | None, flags: list[str]) -> str | N
     value = (row.get(column) or "").strip() if column else ""
     if not value:
         return None
-    if re.match(r"^\d{2}\.\d{3}\.", value):
+    if _COMMUNE_CODE.match(value):
         if not is_known_commune(value):
             flags.append("commune_unknown")
         return value
     return normalise_latin(value) if not is_arabic(value) else normalise_arabic(value)
+
+
+def _fit(values: dict[str, Any], flags: list[str]) -> None:
+    """Flag and drop secondary values longer than their column (the raw row keeps them)."""
+    for column, limit in SECONDARY_LIMITS.items():
+        value = values.get(column)
+        if value is not None and len(value) > limit:
+            flags.append(f"{column}_too_long")
+            values[column] = None
 
 
 def _death(row: dict[str, str], fmt: ExtractFormat, birth: str, today: date, flags: list[str]) -> str | None:
@@ -83,6 +113,9 @@ def parse_row(row: dict[str, str], fmt: ExtractFormat, *, today: date) -> Parsed
     if not source_id:
         out.reason = f"missing source id ({fmt.id_column})"
         return out
+    if len(source_id) > SOURCE_ID_LIMIT:
+        out.reason = SOURCE_ID_TOO_LONG
+        return out
     if not _ID_SHAPES[fmt.source].match(source_id):
         out.flags.append("source_id_shape")
     family_ar, family_lat = _names(row, fmt.family_columns)
@@ -96,6 +129,8 @@ def parse_row(row: dict[str, str], fmt: ExtractFormat, *, today: date) -> Parsed
     elif birth is None:
         written = (row.get("date_naissance") or "").strip()
         out.reason = "unreadable date of birth" if written else "no date of birth"
+    elif any(n is not None and len(n) > NAME_LIMIT for n in (family_ar, family_lat, given_ar, given_lat)):
+        out.reason = NAME_TOO_LONG
     if out.reason:
         out.values["source_id"] = source_id
         return out
@@ -127,4 +162,5 @@ def parse_row(row: dict[str, str], fmt: ExtractFormat, *, today: date) -> Parsed
         if fmt.household_column
         else None,
     }
+    _fit(out.values, out.flags)
     return out

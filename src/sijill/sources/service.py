@@ -1,41 +1,97 @@
-"""Ingest extract files into the register: chunked, idempotent, every row accounted for."""
+"""Ingest extract files into the register: in bulk, idempotent, every line accounted for.
+
+A file is staged and parsed whole in DuckDB (`staging`), then each row is classified against
+the rest of the file and against what the register holds, as set operations:
+
+- a row identical to a version the register holds is *unchanged* (nothing written);
+- a later row repeating an earlier one of the same file is quarantined as an exact
+  duplicate of that line; a later row with the same source id and other content is
+  quarantined as a duplicate id (the register cannot tell which is right);
+- a row with a new content for a held source id *supersedes* the held version, and the new
+  record keeps a reference to it (`previous_id`), so that the person it belonged to carries
+  over; a held accepted version is superseded only by an accepted one (a bad re-export does
+  not unseat a good record);
+- everything else is accepted, or quarantined with its reason.
+
+All of it happens inside the caller's transaction: an error or Ctrl-C leaves the register as
+it was.
+"""
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert
+from sijill.db.bulk import bulk_insert_tuples, next_ids
 from sijill.history import record_events
-from sijill.sources.models import (
-    ACCEPTED,
-    QUARANTINED,
-    SUPERSEDED,
-    IngestBatch,
-    SourceRecord,
+from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
+from sijill.sources.reader import ExtractFile
+from sijill.sources.staging import (
+    StagedFile,
+    duckdb_connection,
+    fetch_batches,
+    parse_staged,
+    sql_text,
+    stage_extract,
 )
-from sijill.sources.reader import ExtractFile, RawRow, read_rows
-from sijill.sources.records import parse_row, row_hash
 
 logger = logging.getLogger(__name__)
-_TABLE = SourceRecord.__table__
-_EMPTY_RECORD: dict[str, Any] = {c.name: None for c in SourceRecord.__table__.columns if c.name != "id"}
 DUPLICATE_IN_EXTRACT = "duplicate source id within the extract, with different content"
+EXACT_DUPLICATE = "exact duplicate of an earlier line"
+UNCHANGED = "unchanged"
+# The fields written for each new record, in the order of the insert.
+RECORD_COLUMNS = (
+    "id",
+    "batch_id",
+    "source",
+    "source_id",
+    "row_number",
+    "row_hash",
+    "raw",
+    "status",
+    "reason",
+    "flags",
+    "previous_id",
+    "family_ar",
+    "given_ar",
+    "family_lat",
+    "given_lat",
+    "sex",
+    "birth_date",
+    "birth_precision",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "birth_place",
+    "father_given_ar",
+    "death_date",
+    "cnie",
+    "guardian_cnie",
+    "household_ref",
+    "commune",
+)
+_PARSED_FIELDS = RECORD_COLUMNS[11:]
 
 
 @dataclass
 class IngestOutcome:
-    """What one file brought: counts, quarantine reasons, and whether it was seen before."""
+    """What one file brought: lines and rows, what became of them, and whether it was seen before.
+
+    Every physical data line is accounted for: `lines` = the lines of the rows read + blank
+    lines, and `read` = `accepted` + `unchanged` + `quarantined_total`.
+    """
 
     source: str
     file_name: str
     skipped_same_file: bool = False
+    lines: int = 0
+    blank_lines: int = 0
     read: int = 0
     accepted: int = 0
     unchanged: int = 0
@@ -45,153 +101,6 @@ class IngestOutcome:
     @property
     def quarantined_total(self) -> int:
         return sum(self.quarantined.values())
-
-
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def _known(session: Session, source: str, ids: set[str]) -> list[Any]:
-    """Return (id, source_id, row_hash, batch_id, status) of current records with these ids."""
-    stmt = select(
-        SourceRecord.id,
-        SourceRecord.source_id,
-        SourceRecord.row_hash,
-        SourceRecord.batch_id,
-        SourceRecord.status,
-    ).where(
-        SourceRecord.source == source,
-        SourceRecord.source_id.in_(ids),
-        SourceRecord.status != SUPERSEDED,
-    )
-    return list(session.execute(stmt))
-
-
-def _idless_hashes(session: Session, source: str) -> set[str]:
-    """Return the hashes of the rows of this source held without a source id (few)."""
-    stmt = select(SourceRecord.row_hash).where(
-        SourceRecord.source == source, SourceRecord.source_id.is_(None)
-    )
-    return set(session.scalars(stmt))
-
-
-@dataclass
-class _ChunkIngester:
-    """Classify and insert the rows of one chunk."""
-
-    session: Session
-    extract: ExtractFile
-    batch: IngestBatch
-    today: date
-    outcome: IngestOutcome
-    build_id: int | None
-    seen_hashes: set[str] = field(default_factory=set)
-
-    def ingest(self, chunk: list[RawRow]) -> None:
-        parsed = [
-            (
-                raw,
-                parse_row(raw.values, self.extract.format, today=self.today) if raw.problem is None else None,
-            )
-            for raw in chunk
-        ]
-        digests = [row_hash(raw.values) for raw in chunk]
-        ids = {p.values["source_id"] for _, p in parsed if p and p.values.get("source_id")}
-        known = _known(self.session, self.extract.format.source, ids) if ids else []
-        by_id = {k.source_id: k for k in known}
-        seen_hashes = self.seen_hashes
-        inserts: list[dict[str, Any]] = []
-        superseded: list[int] = []
-        for (raw, p), digest in zip(parsed, digests, strict=True):
-            record = self._classify(raw, p, digest, by_id, seen_hashes, superseded)
-            if record is not None:
-                inserts.append(record)
-        if superseded:
-            self._supersede(superseded)
-        if inserts:
-            # Core executemany with one key set: one batched statement, not one per row.
-            bulk_insert(self.session, _TABLE, [{**_EMPTY_RECORD, **r} for r in inserts], list(_EMPTY_RECORD))
-
-    def _classify(
-        self,
-        raw: RawRow,
-        parsed: Any,
-        digest: str,
-        by_id: dict[str, Any],
-        seen_hashes: set[str],
-        superseded: list[int],
-    ) -> dict[str, Any] | None:
-        self.outcome.read += 1
-        base = {
-            "batch_id": self.batch.id,
-            "source": self.extract.format.source,
-            "row_number": raw.number,
-            "row_hash": digest,
-            "raw": raw.values,
-            "flags": [],
-        }
-        source_id = parsed.values.get("source_id") if parsed else None
-        reason = raw.problem or (parsed.reason if parsed else None)
-        previous = by_id.get(source_id) if source_id else None
-        if previous is not None and previous.row_hash == digest:
-            self.outcome.unchanged += 1
-            return None
-        if source_id is None and digest in seen_hashes:
-            self.outcome.unchanged += 1
-            return None
-        if previous is not None and previous.batch_id == self.batch.id:
-            reason = DUPLICATE_IN_EXTRACT
-        elif previous is not None and previous.status == ACCEPTED and not reason:
-            superseded.append(previous.id)
-        if reason:
-            self.outcome.quarantined[reason] = self.outcome.quarantined.get(reason, 0) + 1
-            record = {**base, "source_id": source_id, "status": QUARANTINED, "reason": reason}
-        else:
-            self.outcome.accepted += 1
-            record = {
-                **base,
-                **parsed.values,
-                "flags": parsed.flags,
-                "status": ACCEPTED,
-                "reason": None,
-            }
-        marker = _Pending(self.batch.id, digest, ACCEPTED if not reason else QUARANTINED)
-        if source_id:
-            by_id[source_id] = marker
-        else:
-            seen_hashes.add(digest)
-        return record
-
-    def _supersede(self, record_ids: list[int]) -> None:
-        self.outcome.superseded += len(record_ids)
-        self.session.execute(
-            update(SourceRecord).where(SourceRecord.id.in_(record_ids)).values(status=SUPERSEDED)
-        )
-        record_events(
-            session=self.session,
-            build_id=self.build_id,
-            events=[
-                {
-                    "entity": "source_record",
-                    "entity_id": rid,
-                    "action": "superseded",
-                    "detail": {"batch_id": self.batch.id},
-                }
-                for rid in record_ids
-            ],
-        )
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A record of this chunk, not yet in the database, standing in for duplicate checks."""
-
-    batch_id: int
-    row_hash: str
-    status: str
-    id: int = -1
 
 
 def already_ingested(*, session: Session, extract: ExtractFile) -> bool:
@@ -204,16 +113,149 @@ def already_ingested(*, session: Session, extract: ExtractFile) -> bool:
     return session.execute(stmt.limit(1)).first() is not None
 
 
+def _load_held(con: Any, session: Session, source: str) -> None:
+    """Copy the current versions of this source's records into DuckDB (table `held`)."""
+    stmt = select(SourceRecord.id, SourceRecord.source_id, SourceRecord.row_hash, SourceRecord.status).where(
+        SourceRecord.source == source, SourceRecord.status != SUPERSEDED
+    )
+    rows = session.execute(stmt).all()
+    ids, source_ids, hashes, statuses = (
+        (list(c) for c in zip(*rows, strict=True)) if rows else ([], [], [], [])
+    )
+    table = pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "source_id": pa.array(source_ids, pa.string()),
+            "row_hash": pa.array(hashes, pa.string()),
+            "status": pa.array(statuses, pa.string()),
+        }
+    )
+    con.register("held_arrow", table)
+    con.execute("CREATE OR REPLACE TABLE held AS SELECT * FROM held_arrow")
+    con.unregister("held_arrow")
+
+
+CLASSIFY_SQL = f"""
+CREATE OR REPLACE TABLE classified AS
+WITH keyed AS (
+  SELECT p.*, coalesce('i' || p.source_id, 'h' || p.row_hash) AS k FROM parsed p
+), ranked AS (
+  SELECT *, min(line) OVER (PARTITION BY k) AS first_line,
+    min(line) OVER (PARTITION BY k, row_hash) AS first_same
+  FROM keyed
+), held_by_key AS (
+  SELECT coalesce('i' || source_id, 'h' || row_hash) AS k,
+    max(CASE WHEN status = '{ACCEPTED}' THEN id END) AS accepted_id,
+    list(row_hash) AS hashes,
+    list(id) FILTER (WHERE status = '{QUARANTINED}') AS quarantined_ids
+  FROM held GROUP BY 1
+), decided AS (
+  SELECT r.*, h.accepted_id, h.quarantined_ids,
+    CASE
+      WHEN r.line > r.first_same THEN 'exact duplicate of line ' || r.first_same
+      WHEN r.line > r.first_line THEN {sql_text(DUPLICATE_IN_EXTRACT)}
+      WHEN list_contains(h.hashes, r.row_hash) THEN '{UNCHANGED}'
+    END AS verdict
+  FROM ranked r LEFT JOIN held_by_key h ON h.k = r.k
+)
+SELECT *,
+  CASE WHEN verdict = '{UNCHANGED}' THEN '{UNCHANGED}'
+       WHEN verdict IS NOT NULL OR reason IS NOT NULL THEN '{QUARANTINED}'
+       ELSE '{ACCEPTED}' END AS status,
+  coalesce(reason, CASE WHEN verdict <> '{UNCHANGED}' THEN verdict END) AS final_reason,
+  CASE WHEN verdict IS NULL AND reason IS NULL THEN accepted_id END AS previous_id
+FROM decided
+"""
+
+
+def _reason_kind(reason: str) -> str:
+    """Return the reason a quarantined row is counted under (line numbers aside)."""
+    return EXACT_DUPLICATE if reason.startswith("exact duplicate of line ") else reason
+
+
+def _count(con: Any, outcome: IngestOutcome) -> None:
+    for status, reason, n in con.execute(
+        "SELECT status, final_reason, count(*) FROM classified GROUP BY ALL"
+    ).fetchall():
+        if status == UNCHANGED:
+            outcome.unchanged += n
+        elif status == ACCEPTED:
+            outcome.accepted += n
+        else:
+            kind = _reason_kind(reason)
+            outcome.quarantined[kind] = outcome.quarantined.get(kind, 0) + n
+
+
+def _supersede(con: Any, session: Session, batch: IngestBatch, build_id: int | None) -> int:
+    """Mark the held versions that new rows replace as superseded, in the history too."""
+    ids = [
+        int(i)
+        for (i,) in con.execute(
+            f"""SELECT accepted_id FROM classified WHERE status = '{ACCEPTED}' AND accepted_id IS NOT NULL
+                UNION SELECT unnest(quarantined_ids) FROM classified
+                WHERE status <> '{UNCHANGED}' AND quarantined_ids IS NOT NULL AND verdict IS NULL"""
+        ).fetchall()
+    ]
+    for i in range(0, len(ids), 5000):
+        part = ids[i : i + 5000]
+        session.execute(update(SourceRecord).where(SourceRecord.id.in_(part)).values(status=SUPERSEDED))
+    record_events(
+        session=session,
+        build_id=build_id,
+        events=[
+            {
+                "entity": "source_record",
+                "entity_id": rid,
+                "action": "superseded",
+                "detail": {"batch_id": batch.id},
+            }
+            for rid in ids
+        ],
+    )
+    return len(ids)
+
+
+def _insert_records(con: Any, session: Session, batch: IngestBatch, new_rows: int) -> None:
+    """Insert every new row (accepted or quarantined) in line order, in bulk."""
+    if not new_rows:
+        return
+    first_id = next_ids(session, SourceRecord.__table__, new_rows)[0]
+    # A quarantined row keeps its raw values only; its parsed fields stay empty.
+    parsed = ", ".join(f"CASE WHEN status = '{ACCEPTED}' THEN {c} END" for c in _PARSED_FIELDS)
+    sql = f"""SELECT {first_id} - 1 + row_number() OVER (ORDER BY line), {batch.id},
+        {sql_text(batch.source)}, source_id, line, row_hash, raw, status, final_reason,
+        CASE WHEN status = '{ACCEPTED}' THEN flags ELSE '[]' END, previous_id,
+        {parsed}
+      FROM classified WHERE status <> '{UNCHANGED}' ORDER BY line"""
+    for rows in fetch_batches(con, sql):
+        bulk_insert_tuples(session, SourceRecord.__table__, RECORD_COLUMNS, rows)
+
+
+def _classify_and_write(
+    con: Any,
+    session: Session,
+    staged: StagedFile,
+    batch: IngestBatch,
+    build_id: int | None,
+    outcome: IngestOutcome,
+) -> None:
+    _load_held(con, session, staged.extract.format.source)
+    con.execute(CLASSIFY_SQL)
+    _count(con, outcome)
+    outcome.superseded = _supersede(con, session, batch, build_id)
+    _insert_records(con, session, batch, outcome.accepted + outcome.quarantined_total)
+
+
 def ingest_extract(
     *,
     session: Session,
     extract: ExtractFile,
     build_id: int | None,
-    chunk_size: int = 5000,
+    chunk_size: int = 20_000,
     today: date | None = None,
     on_rows: Callable[[int], None] | None = None,
 ) -> IngestOutcome:
-    """Ingest one checked extract file in chunks, inside the caller's transaction."""
+    """Ingest one checked extract file, inside the caller's transaction."""
     outcome = IngestOutcome(extract.format.source, extract.path.name)
     if already_ingested(session=session, extract=extract):
         outcome.skipped_same_file = True
@@ -226,25 +268,21 @@ def ingest_extract(
     )
     session.add(batch)
     session.flush()
-    ingester = _ChunkIngester(
-        session,
-        extract,
-        batch,
-        today or date.today(),
-        outcome,
-        build_id,
-        _idless_hashes(session, extract.format.source),
-    )
-    for chunk in _chunks(read_rows(extract), chunk_size):
-        ingester.ingest(chunk)
-        if on_rows:
-            on_rows(len(chunk))
+    con = duckdb_connection()
+    try:
+        staged = stage_extract(con, extract, chunk_size=chunk_size, on_rows=on_rows)
+        outcome.read, outcome.lines, outcome.blank_lines = staged.rows, staged.lines, staged.blank_lines
+        parse_staged(con, staged, today=today or date.today())
+        _classify_and_write(con, session, staged, batch, build_id, outcome)
+    finally:
+        con.close()
     batch.rows_read, batch.rows_accepted = outcome.read, outcome.accepted
     batch.rows_quarantined, batch.rows_unchanged = outcome.quarantined_total, outcome.unchanged
     batch.finished_at = utcnow()
     logger.info(
-        "ingested %s: %d read, %d accepted, %d quarantined, %d unchanged",
+        "ingested %s: %d lines, %d rows read, %d accepted, %d quarantined, %d unchanged",
         extract.format.source,
+        outcome.lines,
         outcome.read,
         outcome.accepted,
         outcome.quarantined_total,

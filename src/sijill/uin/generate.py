@@ -26,8 +26,10 @@ def _has_forbidden_run(number: str) -> bool:
 
 def uin_problem(number: str) -> str | None:
     """Return why a number is not a valid UIN, or None when it is one."""
-    if len(number) != UIN_LENGTH or not number.isdigit():
-        return f"a UIN has {UIN_LENGTH} digits; got {len(number)} characters"
+    if not number.isascii() or not number.isdigit():
+        return "a UIN is made of the digits 0-9 only"
+    if len(number) != UIN_LENGTH:
+        return f"a UIN has {UIN_LENGTH} digits; got {len(number)}"
     if number[0] in "01":
         return "a UIN never starts with 0 or 1"
     if not verhoeff_valid(number):
@@ -51,7 +53,7 @@ def check_uin(number: str) -> str:
     """Return the number when valid; raise InvalidUIN saying why otherwise."""
     problem = uin_problem(number)
     if problem:
-        raise InvalidUIN(f"{number!r} is not a valid UIN: {problem}")
+        raise InvalidUIN(f"not a valid UIN: {problem}")
     return number
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert
 from sijill.uin.generate import new_uins
-from sijill.uin.models import UIN_ACTIVE, UIN_ALIAS, Uin
+from sijill.uin.models import UIN_ACTIVE, UIN_ALIAS, UIN_RETIRED, Uin
 
 
 def issue_uins(*, session: Session, count: int) -> list[str]:
@@ -52,6 +52,14 @@ def alias_uins(*, session: Session, absorbed: list[int], survivor: int, survivor
         .where(Uin.person_id.in_(absorbed))
         .values(status=UIN_ALIAS, alias_of=survivor_uin, person_id=survivor)
     )
+
+
+def retire_uins(*, session: Session, person_ids: list[int]) -> None:
+    """Retire every UIN of these persons: kept forever, never issued again, leading nowhere new."""
+    for i in range(0, len(person_ids), 5000):
+        session.execute(
+            update(Uin).where(Uin.person_id.in_(person_ids[i : i + 5000])).values(status=UIN_RETIRED)
+        )
 
 
 def holder_of(*, session: Session, uin: str) -> int | None:

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from sijill.db.engine import create_engine_for
+from sijill.db.locks import acquire_writer_lock
 from sijill.db.models import Base
 from sijill.settings import get_settings
 
@@ -21,6 +22,8 @@ def _engine() -> Engine:
 def run_migrations_online() -> None:
     """Run the migrations in a transaction on the register's engine."""
     with _engine().begin() as connection:
+        # One migration at a time: a second waits here, then finds the schema up to date.
+        acquire_writer_lock(connection, wait_seconds=float(config.attributes.get("lock_wait_seconds", 60)))
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -207,11 +207,15 @@ def _check_entry(report: ChainReport, entry: AuditEntry, last_seq: int, last_has
         )
 
 
+def _span(first: int, last: int) -> str:
+    return f"entry {first}" if first == last else f"entries {first} to {last}"
+
+
 def _check_end(report: ChainReport, last_seq: int, last_hash: str) -> None:
     if last_seq < report.head_seq:
-        report.problems.append(f"entries {last_seq + 1} to {report.head_seq}: removed from the end")
+        report.problems.append(f"{_span(last_seq + 1, report.head_seq)}: removed from the end")
     elif last_seq > report.head_seq:
-        report.problems.append(f"entries {report.head_seq + 1} to {last_seq}: inserted after the head")
+        report.problems.append(f"{_span(report.head_seq + 1, last_seq)}: inserted after the head")
     elif last_hash != report.head_hash:
         report.problems.append(f"entry {last_seq}: differs from the head (it was replaced)")
 

@@ -145,19 +145,19 @@ def _aware(moment: datetime) -> datetime:
 
 def _spend_use(session: Executor, vid: VidState) -> bool:
     """Take one use of a temporary VID atomically; False when none was left."""
-    taken = session.execute(_TAKE_USE, {"vid": vid.vid})
+    taken = session.execute(_TAKE_USE, {"b_vid": vid.vid})
     if not taken.rowcount:  # type: ignore[union-attr]
         return False
-    session.execute(_SPENT, {"vid": vid.vid})
+    session.execute(_SPENT, {"b_vid": vid.vid})
     return True
 
 
 _TAKE_USE = (
     update(Vid)
-    .where(Vid.vid == bindparam("vid"), Vid.status == ACTIVE, Vid.uses_left > 0)
+    .where(Vid.vid == bindparam("b_vid"), Vid.status == ACTIVE, Vid.uses_left > 0)
     .values(uses_left=Vid.uses_left - 1)
 )
-_SPENT = update(Vid).where(Vid.vid == bindparam("vid"), Vid.uses_left == 0).values(status=USED)
+_SPENT = update(Vid).where(Vid.vid == bindparam("b_vid"), Vid.uses_left == 0).values(status=USED)
 
 
 _RECORD_NAMES = (

@@ -119,7 +119,8 @@ def test_an_inserted_entry_is_named(chain: Engine) -> None:
     _tamper(
         chain,
         f"INSERT INTO audit_log ({COLUMNS}) SELECT 11, at, actor, agency_id, agency, purpose, operation, "
-        f"'3456789012', via, fields, outcome, status_code, '{last}', '{digest}' FROM audit_log WHERE seq = 10",
+        f"'3456789012', via, fields, outcome, status_code, '{last}', '{digest}' "
+        "FROM audit_log WHERE seq = 10",
     )
     assert _problems(chain) == ["entry 11: inserted after the head"]
 

@@ -13,7 +13,10 @@ from sijill.db.engine import session_scope
 from sijill.identity import ACTOR_AGENCY, AuditEntry, AuditRecord, accesses_of, append_entries, verify_chain
 from sijill.identity.audit import GENESIS, entry_hash
 
-COLUMNS = "seq, at, actor, agency_id, agency, purpose, operation, uin, via, fields, outcome, status_code, prev_hash, hash"
+COLUMNS = ", ".join(
+    ["seq", "at", "actor", "agency_id", "agency", "purpose", "operation", "uin", "via", "fields"]
+    + ["outcome", "status_code", "prev_hash", "hash"]
+)
 
 
 def _records(n: int, uin: str = "2345678901") -> list[AuditRecord]:

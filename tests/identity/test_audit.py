@@ -11,12 +11,10 @@ from sqlalchemy.exc import DBAPIError
 from sijill.db.base import utcnow
 from sijill.db.engine import session_scope
 from sijill.identity import ACTOR_AGENCY, AuditEntry, AuditRecord, accesses_of, append_entries, verify_chain
+from sijill.identity.audit import COLUMNS as AUDIT_COLUMNS
 from sijill.identity.audit import GENESIS, entry_hash
 
-COLUMNS = ", ".join(
-    ["seq", "at", "actor", "agency_id", "agency", "purpose", "operation", "uin", "via", "fields"]
-    + ["outcome", "status_code", "prev_hash", "hash"]
-)
+COLUMNS = ", ".join(AUDIT_COLUMNS)
 
 
 def _records(n: int, uin: str = "2345678901") -> list[AuditRecord]:

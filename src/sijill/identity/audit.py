@@ -75,7 +75,7 @@ def entry_hash(seq: int, prev_hash: str, r: AuditRecord | AuditEntry) -> str:
     return hashlib.sha256(orjson.dumps(content)).hexdigest()
 
 
-_COLUMNS = (
+COLUMNS = (
     "seq",
     "at",
     "actor",
@@ -108,10 +108,10 @@ _MOVE_HEAD = {
 def _insert_sql(dialect: str) -> str:
     """Return the INSERT of entries in the driver's own parameter style."""
     if dialect == "postgresql":
-        marks = ", ".join("%s::jsonb" if c == "fields" else "%s" for c in _COLUMNS)
+        marks = ", ".join("%s::jsonb" if c == "fields" else "%s" for c in COLUMNS)
     else:
-        marks = ", ".join("?" for _ in _COLUMNS)
-    return f"INSERT INTO audit_log ({', '.join(_COLUMNS)}) VALUES ({marks})"
+        marks = ", ".join("?" for _ in COLUMNS)
+    return f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES ({marks})"
 
 
 def _stored_time(at: datetime, dialect: str) -> datetime | str:

@@ -18,7 +18,14 @@ from sijill.api.audit import AuditMiddleware
 from sijill.api.errors import install_error_handlers
 from sijill.api.runtime import GrantCache, RateLimiter, Services
 from sijill.api.settings import ApiSettings
-from sijill.identity import ACCESS_TOKEN_KEY, RESIDENT_TOKEN_KEY, AuditWriter, Notifier, service_secret
+from sijill.identity import (
+    ACCESS_TOKEN_KEY,
+    RESIDENT_TOKEN_KEY,
+    AuditWriter,
+    Notifier,
+    registry_signing_key,
+    service_secret,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +34,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.oauth", "router"),
     ("sijill.api.identity", "router"),
     ("sijill.api.residents", "router"),
+    ("sijill.api.registry", "router"),
 ]
 
 
@@ -42,6 +50,7 @@ def _load_keys(services: Services) -> None:
     with services.session() as session:
         services.access_key = service_secret(session=session, name=ACCESS_TOKEN_KEY)
         services.resident_key = service_secret(session=session, name=RESIDENT_TOKEN_KEY)
+        services.registry_key = registry_signing_key(session=session)
         services.spellings = load_spellings(session=session)
 
 

@@ -8,7 +8,7 @@ instead of the answer: nothing is disclosed without its entry.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,6 +37,8 @@ class AuditDraft:
     via: str | None = None
     fields: tuple[str, ...] = ()
     outcome: str | None = None
+    # (UIN, via, fields) of each person disclosed, when a call discloses several (a search)
+    touched: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
     def by_agency(self, grant: AgencyGrant) -> None:
         """Name the agency and purpose of the call."""
@@ -46,6 +48,13 @@ class AuditDraft:
             grant.agency,
             grant.purpose,
         )
+
+    def records(self, status: int) -> list[AuditRecord]:
+        """Return the entries to write for an answer with this status: one per person disclosed."""
+        first = self.record(status)
+        if status >= 400 or not self.touched:
+            return [first]
+        return [replace(first, uin=uin, via=via, fields=fields) for uin, via, fields in self.touched]
 
     def record(self, status: int) -> AuditRecord:
         """Return the entry to write for an answer with this status."""
@@ -102,7 +111,7 @@ class AuditMiddleware:
             nonlocal refused
             if message["type"] == "http.response.start":
                 try:
-                    await self.services.audit.write(draft.record(message["status"]))
+                    await self.services.audit.write_many(draft.records(message["status"]))
                 except AuditUnavailable:
                     refused = True
                     await _send_unavailable(send)

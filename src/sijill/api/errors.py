@@ -61,12 +61,46 @@ def _headers(status: int) -> dict[str, str] | None:
     return None
 
 
-async def _sijill_error(_request: Request, exc: Exception) -> JSONResponse:
+# The SPDCI interface answers its errors as its specification says: {"errors": [{code, message}]}.
+SPDCI_PREFIXES = ("/registry/", "/.well-known/")
+SPDCI_CODES = {
+    401: "err.request.unauthorized",
+    403: "err.request.forbidden",
+    404: "err.request.not_found",
+    405: "err.request.bad",
+    409: "err.request.bad",
+    413: "err.request.bad",
+    422: "err.request.bad",
+    429: "err.request.too_many_requests",
+    503: "err.service.unavailable",
+}
+
+
+def _answer(request: Request, status: int, detail: Any, code: str | None = None) -> JSONResponse:
+    """Answer an error in the caller's convention: `detail` on /v1, `errors` on the SPDCI paths."""
+    if request.url.path.startswith(SPDCI_PREFIXES):
+        message = (
+            detail
+            if isinstance(detail, str)
+            else "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in detail)
+        )
+        body: dict[str, Any] = {
+            "errors": [{"code": code or SPDCI_CODES.get(status, "err.request.bad"), "message": message}]
+        }
+    else:
+        body = {"detail": detail}
+    return JSONResponse(body, status_code=status, headers=_headers(status))
+
+
+async def _sijill_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SijillError)
     status, message = status_of(exc)
     if status >= 500:
         logger.error("service unavailable: %s", type(exc).__name__)
-    return JSONResponse({"detail": message}, status_code=status, headers=_headers(status))
+    code = getattr(exc, "code", None)
+    if code is not None:  # a refused SPDCI signature says which check failed
+        message = str(exc)
+    return _answer(request, status, message, code if isinstance(code, str) else None)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -77,15 +111,17 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
-async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _validation_errors(exc)}, status_code=422)
+    return _answer(request, 422, _validation_errors(exc))
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    headers = dict(exc.headers or {}) | (_headers(exc.status_code) or {})
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
+    answer = _answer(request, exc.status_code, exc.detail)
+    for name, value in (exc.headers or {}).items():
+        answer.headers[name] = value
+    return answer
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

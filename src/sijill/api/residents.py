@@ -32,9 +32,9 @@ from sijill.identity import (
     unlock,
     vid_problem,
     vid_state,
+    vid_usable,
     vids_of,
 )
-from sijill.identity.persons import vid_usable
 
 router = APIRouter(
     prefix="/v1/me",

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -74,6 +75,7 @@ class Services:
     access_key: bytes = b""
     resident_key: bytes = b""
     sector_keys: dict[str, bytes] = field(default_factory=dict)
+    registry_key: Ed25519PrivateKey | None = None
     _sessions: sessionmaker[Session] | None = None
 
     @contextmanager

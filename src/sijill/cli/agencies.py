@@ -1,5 +1,6 @@
 """`sijill agencies add|list|revoke|rotate`: the partner agencies and their policies."""
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -125,3 +126,23 @@ def rotate(
     with open_register(db, write=True) as session:
         issued = rotate_credential(session=session, name=name, purpose=purpose)
     _show_credential(issued)
+
+
+@agencies_app.command("key")
+def key(
+    name: Annotated[str, typer.Argument(help="The agency")],
+    sender_id: Annotated[str, typer.Option("--sender-id", help="Its SPDCI sender id, e.g. spp.example.org")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="Its ed25519 public key (PEM, or base64)")],
+    db: DbOption = None,
+) -> None:
+    """Register the key an agency signs its SPDCI messages with, and its sender id."""
+    from sijill.errors import UsageError
+    from sijill.identity import set_agency_key
+
+    try:
+        text = public_key.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{public_key}: cannot read the key ({type(exc).__name__})") from None
+    with open_register(db, write=True) as session:
+        set_agency_key(session=session, name=name, sender_id=sender_id, public_key=text)
+    console.print(f"agency {name}: SPDCI sender {sender_id}, signing key registered", highlight=False)

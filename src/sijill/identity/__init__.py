@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         list_agencies,
         revoke_agency,
         rotate_credential,
+        set_agency_key,
     )
     from sijill.identity.audit import (
         ACTOR_AGENCY,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
         identify,
         record_names,
         subject_by_uin,
+        vid_usable,
     )
     from sijill.identity.policies import (
         ALL_OPERATIONS,
@@ -100,6 +102,7 @@ _WHERE = {
     "list_agencies": "agencies",
     "revoke_agency": "agencies",
     "rotate_credential": "agencies",
+    "set_agency_key": "agencies",
     "ACTOR_AGENCY": "audit",
     "ACTOR_NONE": "audit",
     "ACTOR_OPERATOR": "audit",
@@ -168,6 +171,7 @@ _WHERE = {
     "new_vid": "vids",
     "revoke_vid": "vids",
     "vid_problem": "vids",
+    "vid_usable": "persons",
     "vid_state": "vids",
     "vids_of": "vids",
 }
@@ -244,12 +248,14 @@ __all__ = [
     "sector_token",
     "sector_token_with",
     "service_secret",
+    "set_agency_key",
     "sign_token",
     "subject_by_uin",
     "unlock",
     "verify_chain",
     "vid_problem",
     "vid_state",
+    "vid_usable",
     "vids_of",
 ]
 

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.identity.credentials import new_credential, secret_matches, split_credential
+from sijill.identity.credentials import CREDENTIAL_PREFIX, new_credential, secret_matches, split_credential
 from sijill.identity.errors import Conflict, InvalidRequest, UnknownSubject
 from sijill.identity.models import ACTIVE, REVOKED, Agency, AgencyCredential, AgencyPolicy
 from sijill.identity.policies import AgencyGrant, Policy
@@ -162,6 +162,8 @@ def _grant(credential_id: int, agency: Agency, policy: AgencyPolicy) -> AgencyGr
         sources=frozenset(policy.sources),
         sector=policy.sector,
         rate_per_second=agency.rate_per_second,
+        sender_id=agency.sender_id,
+        public_key=agency.public_key,
     )
 
 
@@ -183,6 +185,23 @@ def grant_of_credential(*, session: Session, credential_id: int) -> AgencyGrant 
     return None if row is None else _grant(row.id, row.Agency, row.AgencyPolicy)
 
 
+def set_agency_key(*, session: Session, name: str, sender_id: str, public_key: str) -> None:
+    """Register the SPDCI sender id of an agency and the ed25519 public key of its messages."""
+    from sijill.identity.envelope import public_key_of, raw_public_key
+
+    agency = _agency(session=session, name=name)
+    try:
+        key = public_key_of(public_key)
+    except ValueError as exc:
+        raise InvalidRequest(f"--public-key: {exc} (give a PEM file or 32 bytes in base64)") from None
+    if not 1 <= len(sender_id) <= 99:
+        raise InvalidRequest("--sender-id has 1 to 99 characters")
+    other = session.scalar(select(Agency.name).where(Agency.sender_id == sender_id, Agency.id != agency.id))
+    if other is not None:
+        raise Conflict(f"sender id {sender_id} is already agency {other}'s")
+    agency.sender_id, agency.public_key = sender_id, raw_public_key(key)
+
+
 def client_credential(*, client_id: str, client_secret: str) -> str:
     """Return the credential an OAuth2 client (key id and secret) stands for."""
-    return f"sjl_{client_id}_{client_secret}"
+    return f"{CREDENTIAL_PREFIX}{client_id}_{client_secret}"

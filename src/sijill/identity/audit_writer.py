@@ -92,6 +92,12 @@ class AuditWriter:
         self._wakeup.set()
         return await done
 
+    async def write_many(self, records: list[AuditRecord]) -> list[int]:
+        """Queue records (in one batch) and wait until they are committed."""
+        if len(records) == 1:
+            return [await self.write(records[0])]
+        return list(await asyncio.gather(*(self.write(r) for r in records)))
+
     async def _loop(self) -> None:
         assert self._wakeup is not None
         while True:

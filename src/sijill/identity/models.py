@@ -40,6 +40,9 @@ class Agency(Base):
     rate_per_second: Mapped[int] = mapped_column(Integer, default=100)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # For the SPDCI interface: the agency's sender id and the ed25519 key its messages are signed with.
+    sender_id: Mapped[str | None] = mapped_column(String(99), unique=True)
+    public_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class AgencyPolicy(Base):

@@ -124,6 +124,8 @@ class AgencyGrant:
     sources: frozenset[str]
     sector: str | None
     rate_per_second: int
+    sender_id: str | None = None
+    public_key: str | None = None
 
     def allows(self, operation: str) -> bool:
         """Return True when the policy names this operation."""

@@ -38,8 +38,11 @@ def upgrade() -> None:
         sa.Column("rate_per_second", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sender_id", sa.String(length=99), nullable=True),
+        sa.Column("public_key", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agency")),
         sa.UniqueConstraint("name", name=op.f("uq_agency_name")),
+        sa.UniqueConstraint("sender_id", name=op.f("uq_agency_sender_id")),
     )
     op.create_table(
         "audit_head",

@@ -62,7 +62,8 @@ class DciClient:
         signature = base64.b64encode(self.key.sign(signed.encode("utf-8"))).decode("ascii")
         return (
             f'namespace="dci", kidId="{self.sender_id}|{self.key_id}|ed25519", algorithm="ed25519", '
-            f'created="{created}", expires="{expires}", headers="(created) (expires) digest", signature="{signature}"'
+            f'created="{created}", expires="{expires}", headers="(created) (expires) digest", '
+            f'signature="{signature}"'
         )
 
     def envelope(self, action: str, message: dict[str, Any], *, count: int = 1) -> dict[str, Any]:

@@ -110,12 +110,12 @@ class Services:
         if self._loop_connection is None:
             self._loop_dbapi = self.engine.raw_connection()
             self._loop_connection = RawConnection(self._loop_dbapi, self.engine.dialect)
-        connection = self._loop_connection
+        raw = self._loop_connection
         try:
-            yield connection
-            connection.commit()
+            yield raw
+            raw.commit()
         except BaseException:
-            connection.rollback()
+            raw.rollback()
             raise
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
@@ -142,7 +142,7 @@ def rotate_credential(*, session: Session, name: str, purpose: str | None = None
     return _issue(session=session, agency=agency, policy=chosen[0])
 
 
-def _grant_statement():  # type: ignore[no-untyped-def]
+def _grant_statement() -> Select[int, str, Agency, AgencyPolicy]:
     return (
         select(AgencyCredential.id, AgencyCredential.secret_hash, Agency, AgencyPolicy)
         .join(Agency, Agency.id == AgencyCredential.agency_id)

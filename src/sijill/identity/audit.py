@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
@@ -137,16 +138,15 @@ def append_entries(*, session: Session | Connection, records: Sequence[AuditReco
     try:
         cursor.execute(_TAKE_HEAD[dialect])
         seq, prev = cursor.fetchone()
-        first, rows = seq + 1, []
+        first, rows = seq + 1, list[tuple[Any, ...]]()
         for r in records:
             seq += 1
             digest = entry_hash(seq, prev, r)
             fields = orjson.dumps(list(r.fields)).decode()
             at = _stored_time(r.at, dialect)
-            rows.append(
-                (seq, at, r.actor, r.agency_id, r.agency, r.purpose, r.operation, r.uin, r.via, fields)
-            )
-            rows[-1] += (r.outcome, r.status_code, prev, digest)
+            who = (r.actor, r.agency_id, r.agency, r.purpose)
+            what = (r.operation, r.uin, r.via, fields, r.outcome, r.status_code)
+            rows.append((seq, at, *who, *what, prev, digest))
             prev = digest
         cursor.executemany(_insert_sql(dialect), rows)
         cursor.execute(_MOVE_HEAD[dialect], (seq, prev, _stored_time(utcnow(), dialect)))

@@ -82,7 +82,21 @@ def subject_by_uin(*, session: Executor, uin: str, operation: str, via: str = VI
     row = session.execute(_BY_UIN, {"asked": uin, "operation": operation}).first()
     if row is None:
         return None
-    return Subject(row[0], row[1], via, *row[2:10], bool(row[10]))  # type: ignore[arg-type]
+    status, family_ar, given_ar, family_lat, given_lat, sex, birth_date, death_date = row[2:10]
+    return Subject(
+        row[0],
+        row[1],
+        via,
+        status,
+        family_ar,
+        given_ar,
+        family_lat,
+        given_lat,
+        sex,
+        birth_date,
+        death_date,
+        bool(row[10]),
+    )
 
 
 def identify(*, session: Executor, number: str, operation: str) -> Subject | None:

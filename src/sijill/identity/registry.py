@@ -56,7 +56,10 @@ def _name_condition(column_lat: Any, column_ar: Any, field_lat: str, field_ar: s
             raise QueryRefused("rjct.search_criteria.invalid", "names are compared with eq and a text")
         arabic = is_arabic(value)
         _need(grant, field_ar if arabic else field_lat)
-        return (column_ar == normalise_arabic(value)) if arabic else (column_lat == normalise_latin(value))
+        matched: ColumnElement[bool] = (
+            (column_ar == normalise_arabic(value)) if arabic else (column_lat == normalise_latin(value))
+        )
+        return matched
 
     return condition
 
@@ -140,7 +143,9 @@ def expression_condition(grant: AgencyGrant, query: Any) -> ColumnElement[bool]:
         for op, operand in condition.items():
             if op == "type":
                 continue
-            conditions.append(_attribute(grant, name, {"gte": "ge", "lte": "le"}.get(op, op), operand))
+            conditions.append(
+                _attribute(grant, name, {"gte": "ge", "lte": "le"}.get(str(op), str(op)), operand)
+            )
     return and_(*conditions)
 
 
@@ -200,7 +205,7 @@ _PERSON_COLUMNS = (
 )
 
 
-def _searchable(condition: ColumnElement[bool]) -> Select[Any]:
+def _searchable(condition: ColumnElement[bool]) -> "Select[*tuple[Any, ...]]":
     return select(*_PERSON_COLUMNS).where(
         condition, Person.status.in_([PERSON_ACTIVE, PERSON_DECEASED]), not_(_SEARCH_LOCKED)
     )

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from sijill.errors import DatabaseNotReady, NotFound, SijillError, UsageError
@@ -124,6 +125,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return answer
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    """A value that passed validation but that the database cannot compare or hold."""
+    logger.warning("value refused by the database: %s", type(getattr(exc, "orig", exc)).__name__)
+    return _answer(
+        request, 422, "a value cannot be read by the register (a character or a size it cannot hold)"
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     logger.error("internal error: %s", type(exc).__name__)
     return JSONResponse({"detail": "internal error"}, status_code=500)
@@ -134,4 +143,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SijillError, _sijill_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from sijill.api.deps import AgencyCall, ServicesDep, require
 from sijill.api.runtime import Services
@@ -59,6 +59,23 @@ class Envelope(BaseModel):
     signature: StrictStr | None = Field(default=None, max_length=2048)
     header: MsgHeader
     message: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _storable(self) -> "Envelope":
+        if _holds_nul(self.message) or _holds_nul(self.header.model_dump()):
+            raise ValueError("the NUL character is not allowed in an envelope")
+        return self
+
+
+def _holds_nul(value: Any) -> bool:
+    """Return True when a JSON value holds the NUL character anywhere (keys included)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class Ack(BaseModel):

@@ -1,13 +1,22 @@
 """Request and response bodies of `/v1`, named by role; every field validated with a precise reason."""
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from sijill.identity import SOURCES, VID_DIGITS, vid_problem
 from sijill.uin import uin_problem
 
+
+def no_nul(value: str) -> str:
+    """Refuse the NUL character, which no text column can hold."""
+    if "\x00" in value:
+        raise ValueError("the NUL character is not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(no_nul)]
 Sex = Literal["M", "F"]
 Source = Literal["civil", "cnie", "massar", "cnss", "ramed"]
 assert set(SOURCES) == set(Source.__args__)  # type: ignore[attr-defined]
@@ -57,8 +66,8 @@ class VerifyCreate(Strict):
     """Claims about a person to check: yes or no."""
 
     uin: str = Field(description="A UIN (10 digits) or a VID (16 digits)", min_length=10, max_length=16)
-    family_name: str | None = _NAME
-    given_name: str | None = _NAME
+    family_name: Text | None = _NAME
+    given_name: Text | None = _NAME
     date_of_birth: str | None = Field(default=None, description="YYYY-MM-DD or YYYY", max_length=10)
     sex: Sex | None = None
 
@@ -83,7 +92,7 @@ class ResolveCreate(Strict):
     """An agency's own id of a person in one registry."""
 
     source: Source
-    source_id: str = Field(min_length=1, max_length=64)
+    source_id: Text = Field(min_length=1, max_length=64)
 
 
 class ResolveRead(BaseModel):

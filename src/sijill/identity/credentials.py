@@ -12,6 +12,7 @@ behind an access token ends it.
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 
 CREDENTIAL_PREFIX = "sjl_"
+_HEX = re.compile(r"[0-9a-f]+")
 KEY_ID_LENGTH = 12
 ACCESS_TOKEN = "sjt"
 RESIDENT_TOKEN = "sjr"
@@ -55,7 +57,7 @@ def split_credential(value: str) -> tuple[str, str] | None:
         rest[KEY_ID_LENGTH : KEY_ID_LENGTH + 1],
         rest[KEY_ID_LENGTH + 1 :],
     )
-    if sep != "_" or not secret or len(key_id) != KEY_ID_LENGTH:
+    if sep != "_" or not secret or len(key_id) != KEY_ID_LENGTH or not _HEX.fullmatch(key_id):
         return None
     return key_id, secret
 

@@ -2,6 +2,7 @@
 
 from sijill.db.base import Base
 from sijill.history import models as history_models
+from sijill.identity import models as identity_models
 from sijill.linkage import models as linkage_models
 from sijill.register import models as register_models
 from sijill.social import models as social_models
@@ -18,4 +19,5 @@ __all__ = [
     "sources_models",
     "uin_models",
     "web_models",
+    "identity_models",
 ]

@@ -6,8 +6,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import demo, evaluate, export, synth
-from sijill.cli import evaluate, export, serve, synth
+from sijill.cli import demo, evaluate, export, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging

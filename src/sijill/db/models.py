@@ -13,11 +13,11 @@ from sijill.web import models as web_models
 __all__ = [
     "Base",
     "history_models",
+    "identity_models",
     "linkage_models",
     "register_models",
     "social_models",
     "sources_models",
     "uin_models",
     "web_models",
-    "identity_models",
 ]

@@ -85,9 +85,10 @@ def _cycle(session: Session, program: str, period: str) -> Cycle | None:
 
 
 def _clear(session: Session, cycle: Cycle) -> None:
-    ids = select(Entitlement.id).where(Entitlement.cycle_id == cycle.id)
-    session.execute(delete(EntitlementLine).where(EntitlementLine.entitlement_id.in_(ids)))
-    session.execute(delete(Entitlement).where(Entitlement.cycle_id == cycle.id))
+    """Delete a prepared cycle's entitlements and lines (Core: no session to synchronise)."""
+    connection = session.connection()
+    connection.execute(delete(EntitlementLine).where(EntitlementLine.cycle_id == cycle.id))
+    connection.execute(delete(Entitlement).where(Entitlement.cycle_id == cycle.id))
 
 
 def _summary(loaded: LoadedProgram, result: ProgramResult, model_version: str | None) -> dict[str, Any]:
@@ -143,8 +144,7 @@ def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
     m = len(lines)
     line_columns = {
         "entitlement_id": lines["household_id"].map(entitlement_of).astype("int64").tolist(),
-        "program": [cycle.program] * m,
-        "period": [cycle.period] * m,
+        "cycle_id": [cycle.id] * m,
         "beneficiary_person_id": _nullable(lines["beneficiary_person_id"], int),
         "component": lines["component"].astype(str).tolist(),
         "rule": lines["rule"].astype(str).tolist(),
@@ -249,9 +249,10 @@ def run_cycle(
 
 
 def _entitlement_rows(session: Session, program: str, period: str, *, due_only: bool) -> list[Any]:
+    cycle = select(Cycle.id).where(Cycle.program == program, Cycle.period == period).scalar_subquery()
     stmt = (
         select(Entitlement.id, Entitlement.household_id, Entitlement.recipient_uin, Entitlement.amount_mad)
-        .where(Entitlement.program == program, Entitlement.period == period)
+        .where(Entitlement.cycle_id == cycle)
         .order_by(Entitlement.household_id)
     )
     if due_only:

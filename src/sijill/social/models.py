@@ -221,15 +221,14 @@ class Cycle(Base):
 class Entitlement(Base):
     """What one household is due from one program for one period, and who receives it.
 
-    Unique per program, period and household, and per program, period and recipient: a
+    Unique per cycle (one program and period) and household, and per cycle and recipient: a
     person is never paid twice for the same program and period.
     """
 
     __tablename__ = "entitlement"
     __table_args__ = (
-        UniqueConstraint("program", "period", "household_id", name="uq_entitlement_household"),
-        UniqueConstraint("program", "period", "recipient_person_id", name="uq_entitlement_recipient"),
-        Index("ix_entitlement_cycle_id", "cycle_id"),
+        UniqueConstraint("cycle_id", "household_id", name="uq_entitlement_household"),
+        UniqueConstraint("cycle_id", "recipient_person_id", name="uq_entitlement_recipient"),
         Index("ix_entitlement_household_id", "household_id"),
     )
 
@@ -254,21 +253,20 @@ class Entitlement(Base):
 class EntitlementLine(Base):
     """One component of an entitlement: a child's allowance, a flat amount, a top-up.
 
-    A beneficiary is counted at most once per program, period and component.
+    A beneficiary is counted at most once per cycle (one program and period) and component.
     """
 
     __tablename__ = "entitlement_line"
     __table_args__ = (
         UniqueConstraint(
-            "program", "period", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
+            "cycle_id", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
         ),
         Index("ix_entitlement_line_entitlement_id", "entitlement_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlement.id"))
-    program: Mapped[str] = mapped_column(String(32))
-    period: Mapped[str] = mapped_column(String(7))
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
     beneficiary_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     component: Mapped[str] = mapped_column(String(32))
     rule: Mapped[str] = mapped_column(String(64))

@@ -73,7 +73,10 @@ def program_reach(*, session: Session, program: str, period: str) -> list[dict[s
             func.sum(Entitlement.persons),
             func.sum(Entitlement.amount_mad),
         )
-        .where(Entitlement.program == program, Entitlement.period == period)
+        .where(
+            Entitlement.cycle_id
+            == select(Cycle.id).where(Cycle.program == program, Cycle.period == period).scalar_subquery()
+        )
         .group_by(Entitlement.region_code, Entitlement.urban, Entitlement.recipient_sex)
         .order_by(Entitlement.region_code, Entitlement.urban, Entitlement.recipient_sex)
     )

@@ -26,8 +26,9 @@ depends_on: str | Sequence[str] | None = None
 # Each guard: a name, the table and event it watches, the condition that refuses, the message.
 _CYCLE_OF_NEW_ENTITLEMENT = "(SELECT status FROM cycle WHERE id = NEW.cycle_id)"
 _CYCLE_OF_OLD_ENTITLEMENT = "(SELECT status FROM cycle WHERE id = OLD.cycle_id)"
-_CYCLE_OF_LINE = (
-    "(SELECT c.status FROM cycle c JOIN entitlement e ON e.cycle_id = c.id WHERE e.id = {row}.entitlement_id)"
+_CYCLE_OF_LINE = "(SELECT status FROM cycle WHERE id = {row}.cycle_id)"
+_LINE_OF_ANOTHER_CYCLE = (
+    "(SELECT cycle_id FROM entitlement WHERE id = NEW.entitlement_id) IS DISTINCT FROM NEW.cycle_id"
 )
 _GUARDS: list[tuple[str, str, str, str, str]] = [
     (
@@ -64,8 +65,8 @@ _GUARDS: list[tuple[str, str, str, str, str]] = [
         "entitlement_line_insert_prepared",
         "entitlement_line",
         "INSERT",
-        f"{_CYCLE_OF_LINE.format(row='NEW')} <> 'prepared'",
-        "entitlement lines are added only to a prepared cycle",
+        f"{_CYCLE_OF_LINE.format(row='NEW')} <> 'prepared' OR {_LINE_OF_ANOTHER_CYCLE}",
+        "entitlement lines are added only to a prepared cycle, with the cycle of their entitlement",
     ),
     (
         "entitlement_line_kept",
@@ -279,10 +280,9 @@ def upgrade() -> None:
             ["recipient_person_id"], ["person.id"], name=op.f("fk_entitlement_recipient_person_id_person")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entitlement")),
-        sa.UniqueConstraint("program", "period", "household_id", name="uq_entitlement_household"),
-        sa.UniqueConstraint("program", "period", "recipient_person_id", name="uq_entitlement_recipient"),
+        sa.UniqueConstraint("cycle_id", "household_id", name="uq_entitlement_household"),
+        sa.UniqueConstraint("cycle_id", "recipient_person_id", name="uq_entitlement_recipient"),
     )
-    op.create_index("ix_entitlement_cycle_id", "entitlement", ["cycle_id"], unique=False)
     op.create_index("ix_entitlement_household_id", "entitlement", ["household_id"], unique=False)
     op.create_table(
         "household_member",
@@ -356,8 +356,7 @@ def upgrade() -> None:
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
         ),
         sa.Column("entitlement_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("program", sa.String(length=32), nullable=False),
-        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("cycle_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
             "beneficiary_person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
@@ -369,6 +368,7 @@ def upgrade() -> None:
             ["person.id"],
             name=op.f("fk_entitlement_line_beneficiary_person_id_person"),
         ),
+        sa.ForeignKeyConstraint(["cycle_id"], ["cycle.id"], name=op.f("fk_entitlement_line_cycle_id_cycle")),
         sa.ForeignKeyConstraint(
             ["entitlement_id"],
             ["entitlement.id"],
@@ -376,7 +376,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entitlement_line")),
         sa.UniqueConstraint(
-            "program", "period", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
+            "cycle_id", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
         ),
     )
     op.create_index(
@@ -440,7 +440,6 @@ def downgrade() -> None:
     op.drop_index("ix_household_member_household_id", table_name="household_member")
     op.drop_table("household_member")
     op.drop_index("ix_entitlement_household_id", table_name="entitlement")
-    op.drop_index("ix_entitlement_cycle_id", table_name="entitlement")
     op.drop_table("entitlement")
     op.drop_index("ix_change_request_household_id", table_name="change_request")
     op.drop_table("change_request")

@@ -157,11 +157,23 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
     return _concat([here, there])
 
 
-def _absent(members: pd.DataFrame) -> pd.DataFrame:
+def _declared_documents(session: Session, member_ids: list[int]) -> pd.Series:
+    """Return the source of the document declared for each of these memberships ('' for none)."""
+    found: dict[int, str] = {}
+    for i in range(0, len(member_ids), _CHUNK):
+        stmt = select(HouseholdMember.id, HouseholdMember.declared_ref).where(
+            HouseholdMember.id.in_(member_ids[i : i + _CHUNK])
+        )
+        found.update({int(m): (d or "").partition(":")[0] for m, d in session.execute(stmt)})
+    return pd.Series(found, dtype="object")
+
+
+def _absent(session: Session, members: pd.DataFrame) -> pd.DataFrame:
     absent = members[(members["status"] == MEMBER_REJECTED) & (members["reason"] == REJECT_NOT_IN_REGISTER)]
     if not len(absent):
         return pd.DataFrame(columns=FLAG_COLUMNS)
-    document = absent["declared_ref"].fillna("").str.partition(":")[0]
+    sources = _declared_documents(session, [int(m) for m in absent["member_id"]])
+    document = absent["member_id"].map(sources).fillna("")
     reason = (
         "a declared member ("
         + absent["relationship"].astype(str)
@@ -240,7 +252,7 @@ def run_cross_checks(
             _cnss(members, wages_frame(session=session), checks),
             _deaths(members),
             _duplicates(session, members),
-            _absent(members),
+            _absent(session, members),
             _school(members, schooling, checks, on),
             _recertification(session, checks, on, household_ids),
         ]

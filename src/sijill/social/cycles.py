@@ -41,7 +41,6 @@ from sijill.social.models import (
     ENTITLEMENT_DUE,
     Cycle,
     Entitlement,
-    EntitlementLine,
     Payment,
 )
 from sijill.social.people import schooling_frame
@@ -85,10 +84,8 @@ def _cycle(session: Session, program: str, period: str) -> Cycle | None:
 
 
 def _clear(session: Session, cycle: Cycle) -> None:
-    """Delete a prepared cycle's entitlements and lines (Core: no session to synchronise)."""
-    connection = session.connection()
-    connection.execute(delete(EntitlementLine).where(EntitlementLine.cycle_id == cycle.id))
-    connection.execute(delete(Entitlement).where(Entitlement.cycle_id == cycle.id))
+    """Delete a prepared cycle's entitlements (Core: no session to synchronise)."""
+    session.connection().execute(delete(Entitlement).where(Entitlement.cycle_id == cycle.id))
 
 
 def _summary(loaded: LoadedProgram, result: ProgramResult, model_version: str | None) -> dict[str, Any]:
@@ -116,11 +113,28 @@ def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
+def _lines_of(lines: pd.DataFrame) -> dict[int, list[list[Any]]]:
+    """Return each household's lines as [component, rule, amount, beneficiary or None]."""
+    out: dict[int, list[list[Any]]] = {}
+    beneficiaries = _nullable(lines["beneficiary_person_id"], int)
+    for h, c, r, a, b in zip(
+        lines["household_id"].astype("int64").tolist(),
+        lines["component"].astype(str).tolist(),
+        lines["rule"].astype(str).tolist(),
+        lines["amount_mad"].astype("int64").tolist(),
+        beneficiaries,
+        strict=True,
+    ):
+        out.setdefault(h, []).append([c, r, a, b])
+    return out
+
+
 def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
-    """Write a cycle's entitlements and lines in bulk, column by column."""
-    e, lines = result.entitlements, result.lines
+    """Write a cycle's entitlements, each with its lines, in bulk, column by column."""
+    e = result.entitlements
     n, ids = len(e), next_ids(session, Entitlement.__table__, len(e))
     households = e["household_id"].astype("int64").tolist()
+    lines = _lines_of(result.lines)
     entitlements = {
         "id": ids,
         "cycle_id": [cycle.id] * n,
@@ -138,19 +152,9 @@ def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
         "persons": e["persons"].astype("int64").tolist(),
         "status": [ENTITLEMENT_DUE] * n,
         "hold_reason": [None] * n,
+        "lines": [lines.get(h, []) for h in households],
     }
     bulk_insert(session, Entitlement.__table__, _rows(entitlements))
-    entitlement_of = pd.Series(ids, index=households, dtype="int64")
-    m = len(lines)
-    line_columns = {
-        "entitlement_id": lines["household_id"].map(entitlement_of).astype("int64").tolist(),
-        "cycle_id": [cycle.id] * m,
-        "beneficiary_person_id": _nullable(lines["beneficiary_person_id"], int),
-        "component": lines["component"].astype(str).tolist(),
-        "rule": lines["rule"].astype(str).tolist(),
-        "amount_mad": lines["amount_mad"].astype("int64").tolist(),
-    }
-    bulk_insert(session, EntitlementLine.__table__, _rows(line_columns))
 
 
 def _prepare(

@@ -4,12 +4,23 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from sijill.register import PERSON_ACTIVE, Person
+from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Person
+from sijill.social.households import RELATIONSHIPS
 from sijill.social.models import (
+    END_DEATH,
+    END_MOVED,
+    END_REMOVED,
+    END_SPLIT,
     HOUSEHOLD_ACTIVE,
+    MEMBER_ACTIVE,
+    MEMBER_ENDED,
+    MEMBER_REJECTED,
+    REJECT_DECEASED,
+    REJECT_DUPLICATE,
+    REJECT_NOT_IN_REGISTER,
     EmergencyActivation,
     Household,
     HouseholdFlag,
@@ -36,7 +47,32 @@ MEMBER_COLUMNS = [
     "birth_day",
     "death_day",
 ]
-CODED = ("relationship", "status", "reason", "person_status", "sex")
+# The codes of each coded column, read as small numbers: a number costs the driver nothing
+# to hand over, a text is a new object per row.
+CODES: dict[str, tuple[str, ...]] = {
+    "relationship": RELATIONSHIPS,
+    "status": (MEMBER_ACTIVE, MEMBER_ENDED, MEMBER_REJECTED),
+    "reason": (
+        END_MOVED,
+        END_DEATH,
+        END_REMOVED,
+        END_SPLIT,
+        REJECT_DUPLICATE,
+        REJECT_NOT_IN_REGISTER,
+        REJECT_DECEASED,
+    ),
+    "person_status": (PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED),
+    "sex": ("F", "M"),
+}
+
+
+def _coded(column: Any, name: str) -> Any:
+    """Return a coded column as the position of its value among the codes (-1 when none)."""
+    return case({value: i for i, value in enumerate(CODES[name])}, value=column, else_=-1)
+
+
+def _decoded(codes: pd.Series, name: str) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.fillna(-1).to_numpy(dtype="int64"), categories=list(CODES[name]))
 
 
 def _day(column: Any) -> Any:
@@ -94,15 +130,15 @@ def load_members(*, session: Session, household_ids: Sequence[int] | None = None
             HouseholdMember.id,
             HouseholdMember.household_id,
             HouseholdMember.person_id,
-            HouseholdMember.relationship,
-            HouseholdMember.status,
-            HouseholdMember.reason,
+            _coded(HouseholdMember.relationship, "relationship"),
+            _coded(HouseholdMember.status, "status"),
+            _coded(HouseholdMember.reason, "reason"),
             _day(HouseholdMember.start_date),
             _day(HouseholdMember.end_date),
             _day(Household.declared_on),
             Person.uin,
-            Person.status,
-            Person.sex,
+            _coded(Person.status, "person_status"),
+            _coded(Person.sex, "sex"),
             _day(Person.birth_date),
             _day(Person.death_date),
         )
@@ -118,8 +154,8 @@ def load_members(*, session: Session, household_ids: Sequence[int] | None = None
     for column, missing in (("start_day", 0), ("end_day", OPEN_DAY), ("declared_day", 0), ("birth_day", 0)):
         frame[column] = days(frame[column], missing)
     frame["death_day"] = days(frame["death_day"], OPEN_DAY)
-    for column in CODED:
-        frame[column] = frame[column].astype("category")
+    for name in CODES:
+        frame[name] = _decoded(frame[name], name)
     return frame
 
 

@@ -248,29 +248,10 @@ class Entitlement(Base):
     persons: Mapped[int]
     status: Mapped[str] = mapped_column(String(8), default=ENTITLEMENT_DUE)
     hold_reason: Mapped[str | None] = mapped_column(String(48))
-
-
-class EntitlementLine(Base):
-    """One component of an entitlement: a child's allowance, a flat amount, a top-up.
-
-    A beneficiary is counted at most once per cycle (one program and period) and component.
-    """
-
-    __tablename__ = "entitlement_line"
-    __table_args__ = (
-        UniqueConstraint(
-            "cycle_id", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
-        ),
-        Index("ix_entitlement_line_entitlement_id", "entitlement_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlement.id"))
-    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id"))
-    beneficiary_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    component: Mapped[str] = mapped_column(String(32))
-    rule: Mapped[str] = mapped_column(String(64))
-    amount_mad: Mapped[int]
+    # What the amount is made of: [component, rule, amount, beneficiary person id or null] per
+    # line (a child's allowance, a flat amount, a top-up). A column, not a table: a national
+    # cycle writes a million lines, and they are only ever read with their entitlement.
+    lines: Mapped[list[list[Any]]] = mapped_column(Json, default=list)
 
 
 class Payment(Base):

@@ -11,7 +11,6 @@ from sijill.social.errors import HouseholdNotFound
 from sijill.social.households import HOUSEHOLD_ENTITY
 from sijill.social.models import (
     Entitlement,
-    EntitlementLine,
     Household,
     HouseholdFlag,
     HouseholdMember,
@@ -82,9 +81,6 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
     )
     out = []
     for e, paid in session.execute(stmt):
-        lines = session.scalars(
-            select(EntitlementLine).where(EntitlementLine.entitlement_id == e.id).order_by(EntitlementLine.id)
-        )
         out.append(
             {
                 "program": e.program,
@@ -96,8 +92,7 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
                 "hold_reason": e.hold_reason,
                 "payment": paid,
                 "lines": [
-                    {"component": line.component, "rule": line.rule, "amount_mad": line.amount_mad}
-                    for line in lines
+                    {"component": c, "rule": r, "amount_mad": a, "beneficiary": b} for c, r, a, b in e.lines
                 ],
             }
         )

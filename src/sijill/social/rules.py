@@ -323,10 +323,10 @@ def _household_lines(benefit: Benefit, households: pd.Index, with_children: pd.I
 
 def _member_lines(benefit: Benefit, members: pd.DataFrame) -> pd.DataFrame:
     assert benefit.amount is not None
-    alive = members[members["alive"]]
-    return _lines(
-        alive["household_id"], alive["person_id"], benefit.component, "per member", benefit.amount.value
-    )
+    # One line per household, not per member: a person is a member of one household at a time.
+    counts = members.loc[members["alive"], "household_id"].value_counts().sort_index()
+    rules = [f"{n} member{'s' if n > 1 else ''} x {benefit.amount.value}" for n in counts.to_numpy()]
+    return _lines(counts.index, None, benefit.component, rules, counts.to_numpy() * benefit.amount.value)
 
 
 def _limit_lines(program: Program, lines: pd.DataFrame, eligible: pd.Index) -> pd.DataFrame:

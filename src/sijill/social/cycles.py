@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert, next_ids
+from sijill.db.bulk import bulk_insert_tuples, next_ids
 from sijill.social.checks import run_cross_checks
 from sijill.social.config import IndexSpec, LoadedProgram, load_index, load_programs
 from sijill.social.errors import HouseholdNotFound, RuleRefused
@@ -108,11 +108,6 @@ def _nullable(values: pd.Series, kind: Callable[[Any], Any]) -> list[Any]:
     return [None if pd.isna(v) else kind(v) for v in values.astype(object)]
 
 
-def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    names = list(columns)
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-
-
 def _lines_of(lines: pd.DataFrame) -> dict[int, list[list[Any]]]:
     """Return each household's lines as [component, rule, amount, beneficiary or None]."""
     out: dict[int, list[list[Any]]] = {}
@@ -152,9 +147,10 @@ def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
         "persons": e["persons"].astype("int64").tolist(),
         "status": [ENTITLEMENT_DUE] * n,
         "hold_reason": [None] * n,
-        "lines": [lines.get(h, []) for h in households],
+        "lines": [orjson.dumps(lines.get(h, [])).decode() for h in households],
     }
-    bulk_insert(session, Entitlement.__table__, _rows(entitlements))
+    names = list(entitlements)
+    bulk_insert_tuples(session, Entitlement.__table__, names, list(zip(*entitlements.values(), strict=True)))
 
 
 def _prepare(
@@ -215,6 +211,7 @@ def run_cycle(
         clock = now
         step(stage)
 
+    computed: dict[str, ProgramResult] = {}
     to_compute = [
         p for p in wanted if (c := _cycle(session, p, period)) is None or c.status == CYCLE_PREPARED
     ]
@@ -234,6 +231,7 @@ def run_cycle(
         for program_id in to_compute:
             result = compute_program(programs[program_id].program, inputs)
             _prepare(session, programs[program_id], period, by, result, spec.version)
+            computed[program_id] = result
             run.recomputed.append(program_id)
         lap("computing")
     run.kept = [p for p in wanted if p not in run.recomputed]
@@ -243,7 +241,9 @@ def run_cycle(
         run.households[program_id] = int(cycle.summary.get("households", 0))
         run.amounts[program_id] = int(cycle.summary.get("amount_mad", 0))
     if out_dir is not None:
-        run.files = write_cycle_files(session=session, period=period, programs=wanted, out_dir=out_dir)
+        run.files = write_cycle_files(
+            session=session, period=period, programs=wanted, out_dir=out_dir, computed=computed
+        )
         lap("writing")
     logger.info("cycle %s: %d programs recomputed, %d kept", period, len(run.recomputed), len(run.kept))
     return run
@@ -272,8 +272,27 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     return path
 
 
-def write_cycle_files(*, session: Session, period: str, programs: list[str], out_dir: Path) -> list[Path]:
-    """Write `<program>.csv` for each program and `exclusions.csv`, sorted, without timestamps."""
+def _payment_rows(program: str, period: str, result: ProgramResult) -> list[list[Any]]:
+    e = result.entitlements
+    households = e["household_id"].astype("int64").tolist()
+    uins = e["recipient_uin"].astype(str).tolist()
+    amounts = e["amount_mad"].astype("int64").tolist()
+    return [[program, period, h, u, a] for h, u, a in zip(households, uins, amounts, strict=True)]
+
+
+def write_cycle_files(
+    *,
+    session: Session,
+    period: str,
+    programs: list[str],
+    out_dir: Path,
+    computed: dict[str, ProgramResult] | None = None,
+) -> list[Path]:
+    """Write `<program>.csv` for each program and `exclusions.csv`, sorted, without timestamps.
+
+    A program just computed is written from its result (the same rows, in the same order,
+    as stored); the others from the register.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     exclusions: list[list[Any]] = []
@@ -281,10 +300,11 @@ def write_cycle_files(*, session: Session, period: str, programs: list[str], out
         cycle = _cycle(session, program, period)
         if cycle is None:
             continue
-        rows = [
-            [program, period, h, u, a]
-            for _i, h, u, a in _entitlement_rows(session, program, period, due_only=False)
-        ]
+        if computed is not None and program in computed:
+            rows = _payment_rows(program, period, computed[program])
+        else:
+            stored = _entitlement_rows(session, program, period, due_only=False)
+            rows = [[program, period, h, u, a] for _i, h, u, a in stored]
         files.append(_write_csv(out_dir / f"{program}.csv", PAYMENT_LIST_COLUMNS, rows))
         for row in cycle.summary.get("exclusions", []):
             exclusions.append([program, period, *(row[c] for c in EXCLUSION_COLUMNS)])

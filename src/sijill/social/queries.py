@@ -79,8 +79,12 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
         .order_by(Entitlement.period.desc(), Entitlement.program)
         .limit(limit)
     )
+    found = list(session.execute(stmt))
+    beneficiaries = {b for e, _ in found for *_rest, b in e.lines if b is not None}
+    persons = persons_frame(session=session, person_ids=beneficiaries) if beneficiaries else None
+    uin_of = {} if persons is None else dict(zip(persons["person_id"], persons["uin"], strict=True))
     out = []
-    for e, paid in session.execute(stmt):
+    for e, paid in found:
         out.append(
             {
                 "program": e.program,
@@ -92,7 +96,8 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
                 "hold_reason": e.hold_reason,
                 "payment": paid,
                 "lines": [
-                    {"component": c, "rule": r, "amount_mad": a, "beneficiary": b} for c, r, a, b in e.lines
+                    {"component": c, "rule": r, "amount_mad": a, "beneficiary_uin": uin_of.get(b)}
+                    for c, r, a, b in e.lines
                 ],
             }
         )

@@ -19,8 +19,9 @@ CROSSWALK_COLUMNS = ["source", "source_id", "uin"]
 CROSSWALK_DETAIL_COLUMNS = [*CROSSWALK_COLUMNS, "file", "line", "status", "reason"]
 
 
-def crosswalk_rows(*, session: Session) -> Iterator[tuple[str, ...]]:
-    """Yield a crosswalk row for every current source record; an empty UIN when quarantined."""
+def crosswalk_rows(*, session: Session, detail: bool = False) -> Iterator[tuple[str, ...]]:
+    """Yield (source, source_id, uin) for every current source record, '' when quarantined;
+    with `detail`, also the file, line, status and reason (`CROSSWALK_DETAIL_COLUMNS`)."""
     stmt = (
         select(
             SourceRecord.source,
@@ -38,7 +39,10 @@ def crosswalk_rows(*, session: Session) -> Iterator[tuple[str, ...]]:
         .order_by(SourceRecord.source, SourceRecord.batch_id, SourceRecord.row_number)
     )
     for source, source_id, uin, file_name, line, status, reason in session.execute(stmt).yield_per(20_000):
-        yield source, source_id or "", uin or "", file_name, str(line), status, reason or ""
+        if detail:
+            yield source, source_id or "", uin or "", file_name, str(line), status, reason or ""
+        else:
+            yield source, source_id or "", uin or ""
 
 
 def export_crosswalk(*, session: Session, out: Path, detail: bool = False) -> int:
@@ -51,9 +55,8 @@ def export_crosswalk(*, session: Session, out: Path, detail: bool = False) -> in
     with handle as f:
         writer = csv.writer(f)
         writer.writerow(CROSSWALK_DETAIL_COLUMNS if detail else CROSSWALK_COLUMNS)
-        width = len(CROSSWALK_DETAIL_COLUMNS if detail else CROSSWALK_COLUMNS)
-        for row in crosswalk_rows(session=session):
-            writer.writerow(row[:width])
+        for row in crosswalk_rows(session=session, detail=detail):
+            writer.writerow(row)
             count += 1
     return count
 
@@ -71,7 +74,7 @@ def quarantined(
             SourceRecord.reason,
         )
         .where(SourceRecord.status == QUARANTINED)
-        .order_by(SourceRecord.id)
+        .order_by(SourceRecord.batch_id, SourceRecord.row_number)
     )
     if source:
         stmt = stmt.where(SourceRecord.source == source)

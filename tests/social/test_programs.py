@@ -102,17 +102,16 @@ def test_family_allowance_floor_and_flat_amount_and_an_index_equal_to_the_thresh
 def _lines(register: Register, program: str, period: str, ref: str) -> list[tuple[str, int]]:
     from sqlalchemy import select
 
-    from sijill.social import Entitlement, EntitlementLine, Household
+    from sijill.social import Entitlement, Household
 
     with session_scope(register.engine) as session:
         stmt = (
-            select(EntitlementLine.component, EntitlementLine.amount_mad)
-            .join(Entitlement, Entitlement.id == EntitlementLine.entitlement_id)
+            select(Entitlement.lines)
             .join(Household, Household.id == Entitlement.household_id)
             .where(Entitlement.program == program, Entitlement.period == period, Household.ref == ref)
-            .order_by(EntitlementLine.component, EntitlementLine.amount_mad)
         )
-        return [(c, int(a)) for c, a in session.execute(stmt)]
+        lines = session.scalars(stmt).one()
+    return sorted((c, int(a)) for c, _rule, a, _b in lines)
 
 
 def test_a_child_turning_21_in_the_cycles_month_counts_that_month_and_not_the_next(

@@ -1,55 +1,54 @@
-"""The household endpoints, mounted in an application that provides sessions and an actor."""
+"""The household endpoints in `sijill serve`, behind the API's agency credentials and policies."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import pytest
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 
 from sijill.db.engine import session_scope
-from sijill.errors import SijillError
-from sijill.social.views import router, status_of
+from sijill.identity import Policy, add_agency
+from tests.api.conftest import Server, serve
 from tests.social.conftest import URBAN, H, P, Register, household_ids, import_survey, run
 
-if TYPE_CHECKING:
-    from fastapi.testclient import TestClient
-
 Make = Callable[[Sequence[P]], Register]
-# Starlette's test client still runs on httpx and says so; the requests themselves are real.
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
+
+POLICIES = {
+    "social-desk": Policy(purpose="social-register", operations=("households.read", "households.write")),
+    "social-desk-2": Policy(purpose="social-register", operations=("households.read", "households.write")),
+    "statistics": Policy(purpose="program-statistics", operations=("programs.read",)),
+    "bank": Policy(purpose="account-opening", operations=("verify",)),
+}
 
 
-def _client(register: Register) -> "TestClient":
-    from fastapi.testclient import TestClient
-
-    app = FastAPI()
-    app.include_router(router)
-    app.state.session_factory = lambda: session_scope(register.engine)
-
-    @app.middleware("http")
-    async def actor(request: Request, call_next: Callable[[Request], object]) -> Response:
-        request.state.actor = request.headers.get("x-test-actor")
-        return await call_next(request)  # type: ignore[misc, no-any-return]
-
-    @app.exception_handler(SijillError)
-    async def refused(_request: Request, exc: SijillError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))
-
-    return TestClient(app)
+@contextmanager
+def _server(engine: Engine) -> Iterator[Server]:
+    with session_scope(engine) as session:
+        credentials = {
+            name: add_agency(session=session, name=name, policy=policy).credential
+            for name, policy in POLICIES.items()
+        }
+    for running in serve(engine):
+        running.agencies = credentials
+        yield running
 
 
-def test_a_household_reads_with_members_score_flags_and_entitlements(
+def test_a_household_reads_with_members_score_flags_and_entitlements_within_policy(
     make_register: Make, tmp_path: Path
 ) -> None:
     register = make_register([P("h", "F", "1980-01-01"), P("c", "M", "2014-01-01")])
     import_survey(register, [H("x", [("h", "head"), ("c", "son")])], tmp_path / "h.csv")
     run(register, "2026-01")
-    client = _client(register)
     household = household_ids(register)["x"]
-    assert client.get(f"/social/households/{household}").status_code == 401
-    body = client.get(f"/social/households/{household}", headers={"x-test-actor": "agency"}).json()
+    with _server(register.engine) as server:
+        path = f"/v1/social/households/{household}"
+        assert server.client().get(path).status_code == 401
+        assert server.client(server.agencies["bank"]).get(path).status_code == 403
+        body = server.client(server.agencies["social-desk"]).get(path).json()
+        reach = server.client(server.agencies["statistics"]).get(
+            "/v1/social/programs/family_allowance/cycles/2026-01/reach"
+        )
+        missing = server.client(server.agencies["social-desk"]).get("/v1/social/households/999999")
     assert [m["uin"] for m in body["members"]] == [register.uin("h"), register.uin("c")]
     assert body["score"]["scored"] and body["score"]["model_version"] == "test-identity"
     assert {f["kind"] for f in body["flags"]} == {"school_age_not_in_massar"}
@@ -57,46 +56,48 @@ def test_a_household_reads_with_members_score_flags_and_entitlements(
         "amo_tadamon": 124,
         "family_allowance": 500,
     }
-    reach = client.get(
-        "/social/programs/family_allowance/cycles/2026-01/reach", headers={"x-test-actor": "a"}
-    ).json()
-    assert reach == [
-        {
-            "region_code": "04",
-            "region": reach[0]["region"],
-            "area": "urban",
-            "recipient_sex": "F",
-            "households": 1,
-            "persons": 2,
-            "amount_mad": 500,
-        }
-    ]
-    assert client.get("/social/households/999999", headers={"x-test-actor": "a"}).status_code == 404
+    child = next(e for e in body["entitlements"] if e["program"] == "family_allowance")["lines"]
+    assert {(line["component"], line["beneficiary_uin"]) for line in child} == {
+        ("child", register.uin("c")),
+        ("minimum", None),
+    }
+    assert reach.status_code == 200
+    assert [
+        (r["region_code"], r["area"], r["recipient_sex"], r["households"], r["amount_mad"])
+        for r in reach.json()
+    ] == [("04", "urban", "F", 1, 500)]
+    assert missing.status_code == 404
 
 
-def test_an_agency_registers_a_household_by_uin_and_changes_it_with_four_eyes(make_register: Make) -> None:
+def test_an_agency_registers_a_household_by_uin_and_another_credential_approves_its_change(
+    make_register: Make,
+) -> None:
     register = make_register([P("h", "M", "1970-01-01"), P("s", "F", "1972-01-01")])
-    client = _client(register)
-    agency = {"x-test-actor": "agency-a"}
     body = {
         "commune": URBAN,
         "members": [{"uin": register.uin("h"), "relationship": "head"}],
         "variables": {"pmt": "9"},
     }
-    created = client.post("/social/households", json=body, headers=agency)
+    change = {"kind": "add_member", "payload": {"uin": register.uin("s"), "relationship": "spouse"}}
+    with _server(register.engine) as server:
+        desk = server.client(server.agencies["social-desk"])
+        created = desk.post("/v1/social/households", json=body)
+        unknown = desk.post(
+            "/v1/social/households", json={**body, "members": [{"uin": "2000000001", "relationship": "head"}]}
+        )
+        household = created.json()["household_id"]
+        request = desk.post(f"/v1/social/households/{household}/changes", json=change).json()
+        same = desk.post(f"/v1/social/changes/{request['id']}/decision", json={"approve": True})
+        other = server.client(server.agencies["social-desk-2"]).post(
+            f"/v1/social/changes/{request['id']}/decision", json={"approve": True}
+        )
+        statistics = server.client(server.agencies["statistics"]).post("/v1/social/households", json=body)
     assert created.status_code == 201
-    household = created.json()["household_id"]
-    unknown = {**body, "members": [{"uin": "2000000001", "relationship": "head"}]}
-    refused = client.post("/social/households", json=unknown, headers=agency)
-    assert (refused.status_code, refused.json()["detail"]) == (
+    assert (unknown.status_code, unknown.json()["detail"]) == (
         422,
         "member 1: no person of the register holds this UIN",
     )
-    change = {"kind": "add_member", "payload": {"uin": register.uin("s"), "relationship": "spouse"}}
-    request = client.post(f"/social/households/{household}/changes", json=change, headers=agency).json()
-    same = client.post(f"/social/changes/{request['id']}/decision", json={"approve": True}, headers=agency)
     assert same.status_code == 409
-    other = client.post(
-        f"/social/changes/{request['id']}/decision", json={"approve": True}, headers={"x-test-actor": "b"}
-    )
-    assert (other.status_code, other.json()["status"], other.json()["decided_by"]) == (200, "approved", "b")
+    assert (other.status_code, other.json()["status"]) == (200, "approved")
+    assert other.json()["decided_by"].startswith("social-desk-2#")
+    assert statistics.status_code == 403

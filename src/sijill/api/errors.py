@@ -24,6 +24,7 @@ from sijill.identity import (
     Unauthenticated,
     UnknownSubject,
 )
+from sijill.social.errors import HouseholdNotFound, InvalidConfiguration, InvalidHousehold, RuleRefused
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,13 @@ _STATUS: list[tuple[type[SijillError], int, str | None]] = [
     (Unauthenticated, 401, UNAUTHENTICATED),
     (OutsidePolicy, 403, OUTSIDE_POLICY),
     (UnknownSubject, 404, NOT_FOUND),
+    (HouseholdNotFound, 404, None),
     (NotFound, 404, NOT_FOUND),
     (Conflict, 409, None),
+    (RuleRefused, 409, None),
     (InvalidRequest, 422, None),
+    (InvalidHousehold, 422, None),
+    (InvalidConfiguration, 422, None),
     (UsageError, 422, None),
     (RateLimited, 429, None),
     (AuditUnavailable, 503, None),

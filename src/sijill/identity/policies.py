@@ -22,6 +22,9 @@ OPERATIONS: tuple[str, ...] = (
     "registry.search",
     "registry.subscribe",
     "registry.notify",
+    "households.read",
+    "households.write",
+    "programs.read",
 )
 # Operations a resident can lock (authentication and disclosure of their record); "*" locks all.
 LOCKABLE: tuple[str, ...] = ("verify", "persons", "tokens", "registry.search")

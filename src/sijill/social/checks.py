@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert
+from sijill.register import PERSON_DECEASED
 from sijill.social.config import Checks, load_checks
 from sijill.social.inputs import load_members
 from sijill.social.models import (
@@ -32,7 +33,8 @@ from sijill.social.models import (
     HouseholdFlag,
     HouseholdMember,
 )
-from sijill.social.people import age_on, is_deceased, schooling_frame, wages_frame
+from sijill.social.people import schooling_frame, wages_frame
+from sijill.social.rules import OPEN_DAY, age_in_years
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ _CHUNK = 5000
 
 
 FLAG_COLUMNS = ["household_id", "member_id", "kind", "reason"]
+
+
+def _deceased(members: pd.DataFrame) -> pd.Series:
+    return (members["person_status"] == PERSON_DECEASED) | (members["death_day"] != OPEN_DAY)
 
 
 def _flag(frame: pd.DataFrame, kind: str, reasons: pd.Series) -> pd.DataFrame:
@@ -80,35 +86,43 @@ def _cnss(members: pd.DataFrame, wages: pd.DataFrame, checks: Checks) -> pd.Data
     return _flag(
         above,
         CNSS_WAGE_ABOVE,
-        "a member (" + above["relationship"] + f") is declared to the CNSS above {line:,.0f} MAD a month",
+        "a member ("
+        + above["relationship"].astype(str)
+        + f") is declared to the CNSS above {line:,.0f} MAD a month",
     )
 
 
+def _about(frame: pd.DataFrame, kind: str, before: str, after: str) -> pd.DataFrame:
+    """Flag each row of a frame, its reason naming the member's relationship between two texts."""
+    return _flag(frame, kind, before + frame["relationship"].astype(str) + after)
+
+
 def _deaths(members: pd.DataFrame) -> pd.DataFrame:
-    filled = members.fillna({"person_status": "", "death_date": "", "end_date": ""})
-    active_dead = (members["status"] == MEMBER_ACTIVE) & is_deceased(filled)
+    active_dead = (members["status"] == MEMBER_ACTIVE) & _deceased(members)
     declared_dead = members["reason"] == REJECT_DECEASED
-    died_since = (members["reason"] == END_DEATH) & (filled["end_date"] >= members["declared_on"])
-    frames = [
-        _flag(
-            members[active_dead],
-            MEMBER_DECEASED,
-            "a member (" + members["relationship"] + ") is deceased in the population register",
-        ),
-        _flag(
-            members[declared_dead],
-            MEMBER_DECEASED,
-            "a declared member ("
-            + members["relationship"]
-            + ") was already deceased in the population register",
-        ),
-        _flag(
-            members[died_since],
-            MEMBER_DECEASED,
-            "a member (" + members["relationship"] + ") died after the declaration: recertify the household",
-        ),
-    ]
-    return _concat(frames)
+    died_since = (members["reason"] == END_DEATH) & (members["end_day"] >= members["declared_day"])
+    return _concat(
+        [
+            _about(
+                members[active_dead],
+                MEMBER_DECEASED,
+                "a member (",
+                ") is deceased in the population register",
+            ),
+            _about(
+                members[declared_dead],
+                MEMBER_DECEASED,
+                "a declared member (",
+                ") was already deceased in the population register",
+            ),
+            _about(
+                members[died_since],
+                MEMBER_DECEASED,
+                "a member (",
+                ") died after the declaration: recertify the household",
+            ),
+        ]
+    )
 
 
 def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +142,7 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
         pairs,
         TWO_HOUSEHOLDS,
         "a declared member ("
-        + pairs["relationship"]
+        + pairs["relationship"].astype(str)
         + ") is an active member of household "
         + pairs["other_household"].astype(str),
     )
@@ -143,14 +157,26 @@ def _duplicates(session: Session, members: pd.DataFrame) -> pd.DataFrame:
     return _concat([here, there])
 
 
-def _absent(members: pd.DataFrame) -> pd.DataFrame:
+def _declared_documents(session: Session, member_ids: list[int]) -> pd.Series:
+    """Return the source of the document declared for each of these memberships ('' for none)."""
+    found: dict[int, str] = {}
+    for i in range(0, len(member_ids), _CHUNK):
+        stmt = select(HouseholdMember.id, HouseholdMember.declared_ref).where(
+            HouseholdMember.id.in_(member_ids[i : i + _CHUNK])
+        )
+        found.update({int(m): (d or "").partition(":")[0] for m, d in session.execute(stmt)})
+    return pd.Series(found, dtype="object")
+
+
+def _absent(session: Session, members: pd.DataFrame) -> pd.DataFrame:
     absent = members[(members["status"] == MEMBER_REJECTED) & (members["reason"] == REJECT_NOT_IN_REGISTER)]
     if not len(absent):
         return pd.DataFrame(columns=FLAG_COLUMNS)
-    document = absent["declared_ref"].fillna("").str.partition(":")[0]
+    sources = _declared_documents(session, [int(m) for m in absent["member_id"]])
+    document = absent["member_id"].map(sources).fillna("")
     reason = (
         "a declared member ("
-        + absent["relationship"]
+        + absent["relationship"].astype(str)
         + ") "
         + document.map(
             lambda s: (
@@ -165,19 +191,16 @@ def _absent(members: pd.DataFrame) -> pd.DataFrame:
 
 def _school(members: pd.DataFrame, schooling: pd.DataFrame, checks: Checks, on: date) -> pd.DataFrame:
     low, high = checks.school_ages[0].value, checks.school_ages[1].value
-    active = members[
-        (members["status"] == MEMBER_ACTIVE)
-        & ~is_deceased(members.fillna({"person_status": "", "death_date": ""}))
-    ]
-    ages = age_on(active["birth_date"], on)
+    active = members[(members["status"] == MEMBER_ACTIVE) & ~_deceased(members)]
+    ages = age_in_years(active["birth_day"], on)
     of_age = active[(ages >= low) & (ages <= high)]
     missing = of_age[~of_age["person_id"].isin(schooling["person_id"])]
-    ages = age_on(missing["birth_date"], on).astype("int64").astype(str)
+    ages = age_in_years(missing["birth_day"], on).astype("int64").astype(str)
     return _flag(
         missing,
         SCHOOL_AGE_NOT_IN_MASSAR,
         "a member ("
-        + missing["relationship"]
+        + missing["relationship"].astype(str)
         + ") aged "
         + ages
         + " is of school age and not enrolled in MASSAR",
@@ -229,7 +252,7 @@ def run_cross_checks(
             _cnss(members, wages_frame(session=session), checks),
             _deaths(members),
             _duplicates(session, members),
-            _absent(members),
+            _absent(session, members),
             _school(members, schooling, checks, on),
             _recertification(session, checks, on, household_ids),
         ]

@@ -28,7 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert, next_ids
+from sijill.db.bulk import bulk_insert_tuples, next_ids
 from sijill.social.checks import run_cross_checks
 from sijill.social.config import IndexSpec, LoadedProgram, load_index, load_programs
 from sijill.social.errors import HouseholdNotFound, RuleRefused
@@ -41,7 +41,6 @@ from sijill.social.models import (
     ENTITLEMENT_DUE,
     Cycle,
     Entitlement,
-    EntitlementLine,
     Payment,
 )
 from sijill.social.people import schooling_frame
@@ -85,9 +84,8 @@ def _cycle(session: Session, program: str, period: str) -> Cycle | None:
 
 
 def _clear(session: Session, cycle: Cycle) -> None:
-    ids = select(Entitlement.id).where(Entitlement.cycle_id == cycle.id)
-    session.execute(delete(EntitlementLine).where(EntitlementLine.entitlement_id.in_(ids)))
-    session.execute(delete(Entitlement).where(Entitlement.cycle_id == cycle.id))
+    """Delete a prepared cycle's entitlements (Core: no session to synchronise)."""
+    session.connection().execute(delete(Entitlement).where(Entitlement.cycle_id == cycle.id))
 
 
 def _summary(loaded: LoadedProgram, result: ProgramResult, model_version: str | None) -> dict[str, Any]:
@@ -110,16 +108,28 @@ def _nullable(values: pd.Series, kind: Callable[[Any], Any]) -> list[Any]:
     return [None if pd.isna(v) else kind(v) for v in values.astype(object)]
 
 
-def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    names = list(columns)
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+def _lines_of(lines: pd.DataFrame) -> dict[int, list[list[Any]]]:
+    """Return each household's lines as [component, rule, amount, beneficiary or None]."""
+    out: dict[int, list[list[Any]]] = {}
+    beneficiaries = _nullable(lines["beneficiary_person_id"], int)
+    for h, c, r, a, b in zip(
+        lines["household_id"].astype("int64").tolist(),
+        lines["component"].astype(str).tolist(),
+        lines["rule"].astype(str).tolist(),
+        lines["amount_mad"].astype("int64").tolist(),
+        beneficiaries,
+        strict=True,
+    ):
+        out.setdefault(h, []).append([c, r, a, b])
+    return out
 
 
 def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
-    """Write a cycle's entitlements and lines in bulk, column by column."""
-    e, lines = result.entitlements, result.lines
+    """Write a cycle's entitlements, each with its lines, in bulk, column by column."""
+    e = result.entitlements
     n, ids = len(e), next_ids(session, Entitlement.__table__, len(e))
     households = e["household_id"].astype("int64").tolist()
+    lines = _lines_of(result.lines)
     entitlements = {
         "id": ids,
         "cycle_id": [cycle.id] * n,
@@ -137,20 +147,10 @@ def _store(session: Session, cycle: Cycle, result: ProgramResult) -> None:
         "persons": e["persons"].astype("int64").tolist(),
         "status": [ENTITLEMENT_DUE] * n,
         "hold_reason": [None] * n,
+        "lines": [orjson.dumps(lines.get(h, [])).decode() for h in households],
     }
-    bulk_insert(session, Entitlement.__table__, _rows(entitlements))
-    entitlement_of = pd.Series(ids, index=households, dtype="int64")
-    m = len(lines)
-    line_columns = {
-        "entitlement_id": lines["household_id"].map(entitlement_of).astype("int64").tolist(),
-        "program": [cycle.program] * m,
-        "period": [cycle.period] * m,
-        "beneficiary_person_id": _nullable(lines["beneficiary_person_id"], int),
-        "component": lines["component"].astype(str).tolist(),
-        "rule": lines["rule"].astype(str).tolist(),
-        "amount_mad": lines["amount_mad"].astype("int64").tolist(),
-    }
-    bulk_insert(session, EntitlementLine.__table__, _rows(line_columns))
+    names = list(entitlements)
+    bulk_insert_tuples(session, Entitlement.__table__, names, list(zip(*entitlements.values(), strict=True)))
 
 
 def _prepare(
@@ -211,6 +211,7 @@ def run_cycle(
         clock = now
         step(stage)
 
+    computed: dict[str, ProgramResult] = {}
     to_compute = [
         p for p in wanted if (c := _cycle(session, p, period)) is None or c.status == CYCLE_PREPARED
     ]
@@ -230,6 +231,7 @@ def run_cycle(
         for program_id in to_compute:
             result = compute_program(programs[program_id].program, inputs)
             _prepare(session, programs[program_id], period, by, result, spec.version)
+            computed[program_id] = result
             run.recomputed.append(program_id)
         lap("computing")
     run.kept = [p for p in wanted if p not in run.recomputed]
@@ -239,7 +241,9 @@ def run_cycle(
         run.households[program_id] = int(cycle.summary.get("households", 0))
         run.amounts[program_id] = int(cycle.summary.get("amount_mad", 0))
     if out_dir is not None:
-        run.files = write_cycle_files(session=session, period=period, programs=wanted, out_dir=out_dir)
+        run.files = write_cycle_files(
+            session=session, period=period, programs=wanted, out_dir=out_dir, computed=computed
+        )
         lap("writing")
     logger.info("cycle %s: %d programs recomputed, %d kept", period, len(run.recomputed), len(run.kept))
     return run
@@ -249,9 +253,10 @@ def run_cycle(
 
 
 def _entitlement_rows(session: Session, program: str, period: str, *, due_only: bool) -> list[Any]:
+    cycle = select(Cycle.id).where(Cycle.program == program, Cycle.period == period).scalar_subquery()
     stmt = (
         select(Entitlement.id, Entitlement.household_id, Entitlement.recipient_uin, Entitlement.amount_mad)
-        .where(Entitlement.program == program, Entitlement.period == period)
+        .where(Entitlement.cycle_id == cycle)
         .order_by(Entitlement.household_id)
     )
     if due_only:
@@ -267,8 +272,27 @@ def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
     return path
 
 
-def write_cycle_files(*, session: Session, period: str, programs: list[str], out_dir: Path) -> list[Path]:
-    """Write `<program>.csv` for each program and `exclusions.csv`, sorted, without timestamps."""
+def _payment_rows(program: str, period: str, result: ProgramResult) -> list[list[Any]]:
+    e = result.entitlements
+    households = e["household_id"].astype("int64").tolist()
+    uins = e["recipient_uin"].astype(str).tolist()
+    amounts = e["amount_mad"].astype("int64").tolist()
+    return [[program, period, h, u, a] for h, u, a in zip(households, uins, amounts, strict=True)]
+
+
+def write_cycle_files(
+    *,
+    session: Session,
+    period: str,
+    programs: list[str],
+    out_dir: Path,
+    computed: dict[str, ProgramResult] | None = None,
+) -> list[Path]:
+    """Write `<program>.csv` for each program and `exclusions.csv`, sorted, without timestamps.
+
+    A program just computed is written from its result (the same rows, in the same order,
+    as stored); the others from the register.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     files = []
     exclusions: list[list[Any]] = []
@@ -276,10 +300,11 @@ def write_cycle_files(*, session: Session, period: str, programs: list[str], out
         cycle = _cycle(session, program, period)
         if cycle is None:
             continue
-        rows = [
-            [program, period, h, u, a]
-            for _i, h, u, a in _entitlement_rows(session, program, period, due_only=False)
-        ]
+        if computed is not None and program in computed:
+            rows = _payment_rows(program, period, computed[program])
+        else:
+            stored = _entitlement_rows(session, program, period, due_only=False)
+            rows = [[program, period, h, u, a] for _i, h, u, a in stored]
         files.append(_write_csv(out_dir / f"{program}.csv", PAYMENT_LIST_COLUMNS, rows))
         for row in cycle.summary.get("exclusions", []):
             exclusions.append([program, period, *(row[c] for c in EXCLUSION_COLUMNS)])

@@ -21,14 +21,18 @@ MONTHS = 12
 
 
 def _numeric(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values, errors="coerce").fillna(0.0).astype("float64")
+    """Return values as numbers, a missing or unreadable one as 0 (the fast path first)."""
+    try:
+        return values.astype("float64").fillna(0.0)
+    except (ValueError, TypeError):
+        return pd.to_numeric(values, errors="coerce").fillna(0.0).astype("float64")
 
 
 def term_values(term: Term, frame: pd.DataFrame) -> pd.Series:
     """Return the value each household brings to one term (before its coefficient)."""
     raw = frame[term.variable] if term.variable in frame else pd.Series("", index=frame.index)
     if term.transform == "equals":
-        return (raw.astype("string") == term.equals).fillna(False).astype("float64")
+        return pd.Series((raw.to_numpy(dtype=object) == term.equals).astype("float64"), index=frame.index)
     x = _numeric(raw)
     if term.transform == "log":
         return pd.Series(np.log(np.maximum(x.to_numpy(), 1.0)), index=frame.index)

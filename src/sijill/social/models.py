@@ -221,15 +221,14 @@ class Cycle(Base):
 class Entitlement(Base):
     """What one household is due from one program for one period, and who receives it.
 
-    Unique per program, period and household, and per program, period and recipient: a
+    Unique per cycle (one program and period) and household, and per cycle and recipient: a
     person is never paid twice for the same program and period.
     """
 
     __tablename__ = "entitlement"
     __table_args__ = (
-        UniqueConstraint("program", "period", "household_id", name="uq_entitlement_household"),
-        UniqueConstraint("program", "period", "recipient_person_id", name="uq_entitlement_recipient"),
-        Index("ix_entitlement_cycle_id", "cycle_id"),
+        UniqueConstraint("cycle_id", "household_id", name="uq_entitlement_household"),
+        UniqueConstraint("cycle_id", "recipient_person_id", name="uq_entitlement_recipient"),
         Index("ix_entitlement_household_id", "household_id"),
     )
 
@@ -249,30 +248,10 @@ class Entitlement(Base):
     persons: Mapped[int]
     status: Mapped[str] = mapped_column(String(8), default=ENTITLEMENT_DUE)
     hold_reason: Mapped[str | None] = mapped_column(String(48))
-
-
-class EntitlementLine(Base):
-    """One component of an entitlement: a child's allowance, a flat amount, a top-up.
-
-    A beneficiary is counted at most once per program, period and component.
-    """
-
-    __tablename__ = "entitlement_line"
-    __table_args__ = (
-        UniqueConstraint(
-            "program", "period", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
-        ),
-        Index("ix_entitlement_line_entitlement_id", "entitlement_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    entitlement_id: Mapped[int] = mapped_column(ForeignKey("entitlement.id"))
-    program: Mapped[str] = mapped_column(String(32))
-    period: Mapped[str] = mapped_column(String(7))
-    beneficiary_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    component: Mapped[str] = mapped_column(String(32))
-    rule: Mapped[str] = mapped_column(String(64))
-    amount_mad: Mapped[int]
+    # What the amount is made of: [component, rule, amount, beneficiary person id or null] per
+    # line (a child's allowance, a flat amount, a top-up). A column, not a table: a national
+    # cycle writes a million lines, and they are only ever read with their entitlement.
+    lines: Mapped[list[list[Any]]] = mapped_column(Json, default=list)
 
 
 class Payment(Base):

@@ -71,7 +71,7 @@ def _entitlements(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[st
             select(Entitlement, Cycle.status, Payment)
             .join(Cycle, Cycle.id == Entitlement.cycle_id)
             .outerjoin(Payment, Payment.entitlement_id == Entitlement.id)
-            .where(Entitlement.program == program, Entitlement.period == period)
+            .where(Cycle.program == program, Cycle.period == period)
         )
         for entitlement, cycle_status, payment in session.execute(stmt):
             found[(program, period, entitlement.household_id)] = (entitlement, cycle_status, payment)

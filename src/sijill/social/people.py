@@ -7,9 +7,11 @@ from a declared document to a UIN, MASSAR enrolment and attendance, CNSS wages.
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
@@ -144,15 +146,20 @@ def is_deceased(persons: pd.DataFrame) -> pd.Series:
     return (persons["person_status"] == PERSON_DECEASED) | persons["death_date"].fillna("").ne("")
 
 
+def _raw_field(session: Session, field: str) -> Any:
+    """Return the SQL of one field of a record's raw JSON, as text, in the backend's own words."""
+    if session.connection().dialect.name == "postgresql":
+        return cast(SourceRecord.raw, JSONB).op("->>")(literal(field, String))
+    return func.json_extract(SourceRecord.raw, literal(f'$."{field}"', String))
+
+
 def _attribute_frame(session: Session, source: str, field: str) -> pd.DataFrame:
     stmt = (
-        select(Link.person_id, SourceRecord.raw[field].as_string())
+        select(Link.person_id, _raw_field(session, field))
         .join(Link, Link.source_record_id == SourceRecord.id)
         .where(SourceRecord.source == source, SourceRecord.status != SUPERSEDED)
     )
-    # A JSON path is bound with the dialect's own processing: Core execution, not the raw cursor.
-    rows = session.connection().execute(stmt).fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=["person_id", "value"])
+    frame = fetch_frame(session, stmt, ["person_id", "value"])
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
     return frame
 

@@ -11,7 +11,6 @@ from sijill.social.errors import HouseholdNotFound
 from sijill.social.households import HOUSEHOLD_ENTITY
 from sijill.social.models import (
     Entitlement,
-    EntitlementLine,
     Household,
     HouseholdFlag,
     HouseholdMember,
@@ -80,11 +79,12 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
         .order_by(Entitlement.period.desc(), Entitlement.program)
         .limit(limit)
     )
+    found = list(session.execute(stmt))
+    beneficiaries = {b for e, _ in found for *_rest, b in e.lines if b is not None}
+    persons = persons_frame(session=session, person_ids=beneficiaries) if beneficiaries else None
+    uin_of = {} if persons is None else dict(zip(persons["person_id"], persons["uin"], strict=True))
     out = []
-    for e, paid in session.execute(stmt):
-        lines = session.scalars(
-            select(EntitlementLine).where(EntitlementLine.entitlement_id == e.id).order_by(EntitlementLine.id)
-        )
+    for e, paid in found:
         out.append(
             {
                 "program": e.program,
@@ -96,8 +96,8 @@ def household_entitlements(*, session: Session, household_id: int, limit: int = 
                 "hold_reason": e.hold_reason,
                 "payment": paid,
                 "lines": [
-                    {"component": line.component, "rule": line.rule, "amount_mad": line.amount_mad}
-                    for line in lines
+                    {"component": c, "rule": r, "amount_mad": a, "beneficiary_uin": uin_of.get(b)}
+                    for c, r, a, b in e.lines
                 ],
             }
         )

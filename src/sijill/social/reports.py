@@ -73,7 +73,10 @@ def program_reach(*, session: Session, program: str, period: str) -> list[dict[s
             func.sum(Entitlement.persons),
             func.sum(Entitlement.amount_mad),
         )
-        .where(Entitlement.program == program, Entitlement.period == period)
+        .where(
+            Entitlement.cycle_id
+            == select(Cycle.id).where(Cycle.program == program, Cycle.period == period).scalar_subquery()
+        )
         .group_by(Entitlement.region_code, Entitlement.urban, Entitlement.recipient_sex)
         .order_by(Entitlement.region_code, Entitlement.urban, Entitlement.recipient_sex)
     )
@@ -271,7 +274,13 @@ def _program_section(session: Session, program: str, period: str) -> list[str]:
         entry["census"] += r["census_population"]
     region_bars = [Bar(name, 1000 * v["persons"] / max(v["census"], 1)) for name, v in by_region.items()]
     area_bars = [
-        Bar(area, sum(r["beneficiaries"] for r in census if r["area"] == area)) for area in ("urban", "rural")
+        Bar(
+            area,
+            1000
+            * sum(r["beneficiaries"] for r in census if r["area"] == area)
+            / max(sum(r["census_population"] for r in census if r["area"] == area), 1),
+        )
+        for area in ("urban", "rural")
     ]
     sex = reach_by_sex(session=session, program=program, period=period)
     sex_bars = [Bar({"F": "women", "M": "men"}.get(k, k), v) for k, v in sorted(sex.items())]
@@ -280,7 +289,7 @@ def _program_section(session: Session, program: str, period: str) -> list[str]:
     return [
         f"<h2>{html.escape(program)} — {html.escape(period)}</h2>",
         bar_chart("Beneficiaries per 1,000 census inhabitants, by region", region_bars),
-        bar_chart("Beneficiaries (persons) by area", area_bars),
+        bar_chart("Beneficiaries per 1,000 census inhabitants, urban and rural", area_bars),
         bar_chart("Recipients of the payment by sex", sex_bars, " households"),
         bar_chart("Exclusions by reason (households)", exclusion_bars),
         "<h3>Reach by region and area, against the census (RGPH 2024)</h3>",
@@ -308,7 +317,12 @@ def write_report(*, session: Session, period: str, out: Path, survey: Path | Non
         ),
     ]
     for c in cycles:
-        parts += _program_section(session, c["program"], period)
+        if c["households"]:
+            parts += _program_section(session, c["program"], period)
+        else:
+            parts.append(
+                f"<h2>{html.escape(c['program'])} — {html.escape(period)}</h2><p>No entitlements.</p>"
+            )
     if survey is not None:
         rows = targeting_of_programs(session=session, survey=survey)
         parts += [

@@ -19,6 +19,9 @@ import pandas as pd
 
 from sijill.social.config import Benefit, Children, Program, RecipientChoice
 
+# The day number of a membership without an end, a person without a death.
+OPEN_DAY = 99_999_999
+
 ABOVE_THRESHOLD = "above_threshold"
 CONDITION_NOT_MET = "condition_not_met"
 DECEASED = "deceased"
@@ -50,12 +53,14 @@ class CycleInputs:
 
     households: household_id, commune, urban, region_code, score, head_marital_status.
     members: every declared membership (rejected ones too) with member_id, household_id,
-      person_id, uin, relationship, status, reason, start_date, end_date, sex, birth_date,
-      death_date, person_status, enrolled, attendance.
+      person_id, uin, relationship, status, reason, sex, person_status, enrolled, attendance,
+      and the dates as YYYYMMDD numbers: start_day, end_day and death_day (OPEN_DAY when
+      none), birth_day (a year alone as 1 July; 0 when unknown), declared_day.
     flags: household_id, kind.
     emergency: program id -> ids of the households living in its listed communes on the
       event date of an activation covering the period.
-    alive_now: ids of the persons alive when the cycle is computed.
+    The members frame also says whether each person is alive now (`alive_now`), when the
+    cycle is computed: a recipient must be.
     """
 
     period: str
@@ -65,8 +70,8 @@ class CycleInputs:
     members: pd.DataFrame
     flags: pd.DataFrame
     emergency: dict[str, set[int]]
-    alive_now: set[int]
     at_start: pd.DataFrame | None = field(default=None, repr=False)
+    not_counted: pd.DataFrame | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -105,25 +110,56 @@ def members_at_start(inputs: CycleInputs) -> pd.DataFrame:
     return inputs.at_start
 
 
+def day_number(day: date) -> int:
+    """Return a date as the YYYYMMDD number the frames hold dates as."""
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def age_in_years(birth_day: pd.Series, on: date) -> pd.Series:
+    """Return completed years on a date from YYYYMMDD birth days (0 when unknown: NaN)."""
+    b = birth_day.to_numpy(dtype="int64")
+    before = (b % 10_000) > (on.month * 100 + on.day)
+    age = (on.year - b // 10_000 - before).astype("float64")
+    age[b <= 0] = np.nan
+    return pd.Series(age, index=birth_day.index)
+
+
+# What the programs read of a member; the rest stays out of the frames they filter.
+AT_START_COLUMNS = [
+    "member_id",
+    "household_id",
+    "person_id",
+    "uin",
+    "relationship",
+    "sex",
+    "birth_day",
+    "enrolled",
+    "attendance",
+    "alive_now",
+]
+
+
 def _members_at_start(inputs: CycleInputs) -> pd.DataFrame:
     m = inputs.members
-    start = inputs.start.isoformat()
-    open_then = (
-        (m["status"] != "rejected")
-        & (m["start_date"] <= start)
-        & (m["end_date"].isna() | (m["end_date"].fillna("") > start))
-    )
-    out = m[open_then].copy()
-    died = out["death_date"].fillna("")
-    out["alive"] = (out["birth_date"].fillna("") <= start) & ((died == "") | (died >= start))
-    out["age"] = _age(out["birth_date"], inputs.start)
-    return out
+    start = day_number(inputs.start)
+    open_then = (m["status"] != "rejected") & (m["start_day"] <= start) & (m["end_day"] > start)
+    chosen = m.loc[open_then]
+    out = chosen[AT_START_COLUMNS].copy()
+    out["alive"] = ((chosen["birth_day"] <= start) & (chosen["death_day"] >= start)).to_numpy()
+    out["age"] = age_in_years(chosen["birth_day"], inputs.start).to_numpy()
+    return out.reset_index(drop=True)
 
 
-def _age(birth: pd.Series, on: date) -> pd.Series:
-    from sijill.social.people import age_on
+def not_counted(inputs: CycleInputs) -> pd.DataFrame:
+    """Return the declared persons no program counts: rejected, or whose membership ended by death.
 
-    return age_on(birth, on)
+    Computed once per cycle's inputs (household_id, member_id, reason, end_day).
+    """
+    if inputs.not_counted is None:
+        m = inputs.members
+        keep = (m["status"] == "rejected") | (m["reason"] == "death")
+        inputs.not_counted = m.loc[keep, ["household_id", "member_id", "status", "reason", "end_day"]].copy()
+    return inputs.not_counted
 
 
 # ---------------------------------------------------------------- household conditions
@@ -187,7 +223,7 @@ def household_reasons(program: Program, inputs: CycleInputs, members: pd.DataFra
 
 def _rank(children: pd.DataFrame, oldest_first: bool) -> pd.Series:
     ordered = children.sort_values(
-        ["household_id", "birth_date", "person_id"], ascending=[True, oldest_first, oldest_first]
+        ["household_id", "birth_day", "person_id"], ascending=[True, oldest_first, oldest_first]
     )
     return (ordered.groupby("household_id").cumcount() + 1).reindex(children.index)
 
@@ -249,16 +285,16 @@ def _birth_lines(program: Program, benefit: Benefit, inputs: CycleInputs, eligib
     spec = program.children
     assert spec is not None
     m = inputs.members
-    start, end = inputs.start.isoformat(), inputs.end.isoformat()
+    start, end = day_number(inputs.start), day_number(inputs.end)
     children = m[
         (m["status"] != "rejected")
         & m["relationship"].isin(spec.relationships)
         & m["household_id"].isin(eligible)
-        & m["birth_date"].notna()
+        & (m["birth_day"] > 0)
     ].copy()
-    children = children.sort_values(["household_id", "birth_date", "person_id"])
+    children = children.sort_values(["household_id", "birth_day", "person_id"])
     children["birth_rank"] = children.groupby("household_id").cumcount() + 1
-    born = children[(children["birth_date"] >= start) & (children["birth_date"] <= end)]
+    born = children[(children["birth_day"] >= start) & (children["birth_day"] <= end)]
     rates = {b.birth_rank: b for b in benefit.births}
     born = born[born["birth_rank"].isin(rates)]
     return _lines(
@@ -287,10 +323,10 @@ def _household_lines(benefit: Benefit, households: pd.Index, with_children: pd.I
 
 def _member_lines(benefit: Benefit, members: pd.DataFrame) -> pd.DataFrame:
     assert benefit.amount is not None
-    alive = members[members["alive"]]
-    return _lines(
-        alive["household_id"], alive["person_id"], benefit.component, "per member", benefit.amount.value
-    )
+    # One line per household, not per member: a person is a member of one household at a time.
+    counts = members.loc[members["alive"], "household_id"].value_counts().sort_index()
+    rules = [f"{n} member{'s' if n > 1 else ''} x {benefit.amount.value}" for n in counts.to_numpy()]
+    return _lines(counts.index, None, benefit.component, rules, counts.to_numpy() * benefit.amount.value)
 
 
 def _limit_lines(program: Program, lines: pd.DataFrame, eligible: pd.Index) -> pd.DataFrame:
@@ -350,12 +386,10 @@ def _matches(members: pd.DataFrame, choice: RecipientChoice) -> pd.Series:
     return mask
 
 
-def choose_recipients(program: Program, members: pd.DataFrame, alive_now: set[int]) -> pd.DataFrame:
+def choose_recipients(program: Program, members: pd.DataFrame) -> pd.DataFrame:
     """Return each household's recipient: the first living adult member matching a choice."""
     spec = program.recipient
-    candidates = members[
-        members["alive"] & members["person_id"].isin(alive_now) & (members["age"] >= spec.min_age)
-    ].copy()
+    candidates = members[members["alive"] & members["alive_now"] & (members["age"] >= spec.min_age)].copy()
     candidates["choice"] = len(spec.prefer)
     for i, choice in reversed(list(enumerate(spec.prefer))):
         candidates.loc[_matches(candidates, choice), "choice"] = i
@@ -373,7 +407,8 @@ def _person_exclusions(
     inputs: CycleInputs, eligible: pd.Index, members: pd.DataFrame
 ) -> list[tuple[pd.DataFrame, str, str]]:
     """Return the declared persons of eligible households who are not counted, and why."""
-    m = inputs.members[inputs.members["household_id"].isin(eligible)]
+    m = not_counted(inputs)
+    m = m[m["household_id"].isin(eligible)]
     rejected = m[m["status"] == "rejected"]
     out = [
         (rejected[rejected["reason"] == "duplicate"], DUPLICATE, "declared in another household"),
@@ -384,17 +419,12 @@ def _person_exclusions(
         ),
         (rejected[rejected["reason"] == "deceased"], DECEASED, "declared member deceased"),
     ]
+    start = day_number(inputs.start)
     dead = members[
-        members["household_id"].isin(eligible)
-        & ~members["alive"]
-        & members["birth_date"].fillna("").le(inputs.start.isoformat())
+        members["household_id"].isin(eligible) & ~members["alive"] & (members["birth_day"] <= start)
     ]
-    previous, _ = period_bounds(previous_period(inputs.period))
-    ended = m[
-        (m["reason"] == "death")
-        & (m["end_date"].fillna("") >= previous.isoformat())
-        & (m["end_date"].fillna("") <= inputs.start.isoformat())
-    ]
+    previous = day_number(period_bounds(previous_period(inputs.period))[0])
+    ended = m[(m["reason"] == "death") & (m["end_day"] >= previous) & (m["end_day"] <= start)]
     out.append(
         (pd.concat([dead, ended]).drop_duplicates("member_id"), DECEASED, "member died before the period")
     )
@@ -437,7 +467,7 @@ def compute_program(program: Program, inputs: CycleInputs) -> ProgramResult:
     limits = _limit_lines(program, lines, eligible)
     lines = pd.concat([x for x in (lines, limits) if len(x)] or [_empty_lines()], ignore_index=True)
     totals = lines.groupby("household_id")["amount_mad"].sum()
-    recipients = choose_recipients(program, in_eligible, inputs.alive_now).set_index("household_id")
+    recipients = choose_recipients(program, in_eligible).set_index("household_id")
     nothing_due = eligible[~eligible.isin(totals[totals > 0].index)]
     _reason(households, households["household_id"].isin(nothing_due), CONDITION_NOT_MET, "nothing due")
     no_one = eligible[~eligible.isin(recipients.index) & ~eligible.isin(nothing_due)]

@@ -1,59 +1,29 @@
 """HTTP endpoints of the social register: a thin FastAPI router over the facade.
 
-The application that includes this router provides two things: a session per request
-(`app.state.session_factory`, a callable returning a context manager that commits whole or
-rolls back) and the authenticated agency (`request.state.actor`, set by its authentication).
-Without them the endpoints answer 503 and 401: nothing here decides who may call them, the
-application's policies do. Errors of the social register are mapped to HTTP statuses by
-`STATUS_OF_ERROR`, which the application applies in its one error handler.
+Mounted by `sijill serve` (`sijill.api.app.ROUTERS`) under `/v1/social`, behind the API's
+agency authentication: each endpoint names the operation an agency's policy must allow
+(`households.read`, `households.write`, `programs.read`), and the API's one error handler
+maps the social register's errors (404, 409 for a rule refused, 422 for invalid data). The
+calling credential is the person of the four-eyes rules: the credential that requested a
+change can never approve it.
 """
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
-from sijill.errors import SijillError
-from sijill.social.errors import HouseholdNotFound, InvalidConfiguration, InvalidHousehold, RuleRefused
+from sijill.api.deps import AgencyCall, SessionDep, require
 
-STATUS_OF_ERROR: dict[type[SijillError], int] = {
-    HouseholdNotFound: status.HTTP_404_NOT_FOUND,
-    InvalidHousehold: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    InvalidConfiguration: status.HTTP_422_UNPROCESSABLE_CONTENT,
-    RuleRefused: status.HTTP_409_CONFLICT,
-}
+ReadCall = Annotated[AgencyCall, Depends(require("households.read"))]
+WriteCall = Annotated[AgencyCall, Depends(require("households.write"))]
+ProgramsCall = Annotated[AgencyCall, Depends(require("programs.read"))]
 
 
-def status_of(exc: SijillError) -> int:
-    """Return the HTTP status of a social-register error (400 for any other)."""
-    for kind, code in STATUS_OF_ERROR.items():
-        if isinstance(exc, kind):
-            return code
-    return status.HTTP_400_BAD_REQUEST
-
-
-def social_session(request: Request) -> Iterator[Session]:
-    """Yield the request's session from the application's session factory."""
-    factory = getattr(request.app.state, "session_factory", None)
-    if factory is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no register database is configured")
-    with factory() as session:
-        yield session
-
-
-def current_actor(request: Request) -> str:
-    """Return the authenticated agency or person calling, set by the application's authentication."""
-    actor = getattr(request.state, "actor", None)
-    if not actor:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required")
-    return str(actor)
-
-
-SessionDep = Annotated[Session, Depends(social_session)]
-ActorDep = Annotated[str, Depends(current_actor)]
+def actor_of(call: AgencyCall) -> str:
+    """Return who is acting: the agency and its credential (four eyes compare them)."""
+    return f"{call.grant.agency}#{call.grant.credential_id}"
 
 
 class MemberCreate(BaseModel):
@@ -108,11 +78,11 @@ class Decision(BaseModel):
     note: str | None = None
 
 
-router = APIRouter(prefix="/social", tags=["social register"])
+router = APIRouter(prefix="/v1/social", tags=["social register"])
 
 
 @router.get("/households/{household_id}")
-def read_household(household_id: int, session: SessionDep, _actor: ActorDep) -> dict[str, Any]:
+def read_household(household_id: int, session: SessionDep, _call: ReadCall) -> dict[str, Any]:
     """Return a household: members, score explained, flags, entitlements, history."""
     from sijill.social.queries import household_view
 
@@ -120,7 +90,7 @@ def read_household(household_id: int, session: SessionDep, _actor: ActorDep) -> 
 
 
 @router.get("/households/{household_id}/score")
-def read_score(household_id: int, session: SessionDep, _actor: ActorDep) -> dict[str, Any]:
+def read_score(household_id: int, session: SessionDep, _call: ReadCall) -> dict[str, Any]:
     """Return a household's score explained term by term."""
     from sijill.social.scoring import explain_household
 
@@ -128,7 +98,7 @@ def read_score(household_id: int, session: SessionDep, _actor: ActorDep) -> dict
 
 
 @router.get("/households/{household_id}/flags")
-def read_flags(household_id: int, session: SessionDep, _actor: ActorDep) -> list[dict[str, Any]]:
+def read_flags(household_id: int, session: SessionDep, _call: ReadCall) -> list[dict[str, Any]]:
     """Return the cross-check flags of a household."""
     from sijill.social.queries import get_household, household_flags
 
@@ -137,7 +107,7 @@ def read_flags(household_id: int, session: SessionDep, _actor: ActorDep) -> list
 
 
 @router.get("/households/{household_id}/entitlements")
-def read_entitlements(household_id: int, session: SessionDep, _actor: ActorDep) -> list[dict[str, Any]]:
+def read_entitlements(household_id: int, session: SessionDep, _call: ReadCall) -> list[dict[str, Any]]:
     """Return a household's entitlements with their lines and payment status."""
     from sijill.social.queries import get_household, household_entitlements
 
@@ -146,7 +116,7 @@ def read_entitlements(household_id: int, session: SessionDep, _actor: ActorDep) 
 
 
 @router.post("/households", status_code=status.HTTP_201_CREATED)
-def create_household(body: HouseholdCreate, session: SessionDep, actor: ActorDep) -> HouseholdCreated:
+def create_household(body: HouseholdCreate, session: SessionDep, call: WriteCall) -> HouseholdCreated:
     """Register a household whose members are named by UIN (each must exist and be alive)."""
     from sijill.social.households import MemberDeclaration, register_household
 
@@ -156,7 +126,7 @@ def create_household(body: HouseholdCreate, session: SessionDep, actor: ActorDep
         members=[MemberDeclaration(m.uin, m.relationship) for m in body.members],
         variables=body.variables,
         declared_on=body.declared_on or date.today(),
-        by=actor,
+        by=actor_of(call),
         ref=body.ref,
     )
     return HouseholdCreated(household_id=household.id)
@@ -174,29 +144,29 @@ def _change_read(request: Any) -> ChangeRead:
 
 
 @router.post("/households/{household_id}/changes", status_code=status.HTTP_201_CREATED)
-def create_change(household_id: int, body: ChangeCreate, session: SessionDep, actor: ActorDep) -> ChangeRead:
+def create_change(household_id: int, body: ChangeCreate, session: SessionDep, call: WriteCall) -> ChangeRead:
     """Request a change to a household; another must approve it."""
     from sijill.social.changes import request_change
 
     request = request_change(
-        session=session, household_id=household_id, kind=body.kind, payload=body.payload, by=actor
+        session=session, household_id=household_id, kind=body.kind, payload=body.payload, by=actor_of(call)
     )
     return _change_read(request)
 
 
 @router.post("/changes/{request_id}/decision")
-def decide(request_id: int, body: Decision, session: SessionDep, actor: ActorDep) -> ChangeRead:
+def decide(request_id: int, body: Decision, session: SessionDep, call: WriteCall) -> ChangeRead:
     """Approve or reject a change request; its requester cannot decide it."""
     from sijill.social.changes import decide_change
 
     request = decide_change(
-        session=session, request_id=request_id, by=actor, approve=body.approve, note=body.note
+        session=session, request_id=request_id, by=actor_of(call), approve=body.approve, note=body.note
     )
     return _change_read(request)
 
 
 @router.get("/programs")
-def read_programs(_actor: ActorDep) -> list[dict[str, Any]]:
+def read_programs(_call: ProgramsCall) -> list[dict[str, Any]]:
     """Return the programs with their version, status and thresholds."""
     from sijill.social.config import load_programs
 
@@ -216,7 +186,7 @@ def read_programs(_actor: ActorDep) -> list[dict[str, Any]]:
 
 
 @router.get("/cycles/{period}")
-def read_cycles(period: str, session: SessionDep, _actor: ActorDep) -> list[dict[str, Any]]:
+def read_cycles(period: str, session: SessionDep, _call: ProgramsCall) -> list[dict[str, Any]]:
     """Return the cycles of a period: state, totals, payments."""
     from sijill.social.cycles import cycles_of_period
 
@@ -224,7 +194,7 @@ def read_cycles(period: str, session: SessionDep, _actor: ActorDep) -> list[dict
 
 
 @router.get("/programs/{program}/cycles/{period}/reach")
-def read_reach(program: str, period: str, session: SessionDep, _actor: ActorDep) -> list[dict[str, Any]]:
+def read_reach(program: str, period: str, session: SessionDep, _call: ProgramsCall) -> list[dict[str, Any]]:
     """Return a cycle's reach by region, area and recipient's sex."""
     from sijill.social.reports import program_reach
 

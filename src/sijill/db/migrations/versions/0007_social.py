@@ -26,8 +26,9 @@ depends_on: str | Sequence[str] | None = None
 # Each guard: a name, the table and event it watches, the condition that refuses, the message.
 _CYCLE_OF_NEW_ENTITLEMENT = "(SELECT status FROM cycle WHERE id = NEW.cycle_id)"
 _CYCLE_OF_OLD_ENTITLEMENT = "(SELECT status FROM cycle WHERE id = OLD.cycle_id)"
-_CYCLE_OF_LINE = (
-    "(SELECT c.status FROM cycle c JOIN entitlement e ON e.cycle_id = c.id WHERE e.id = {row}.entitlement_id)"
+_CYCLE_OF_LINE = "(SELECT status FROM cycle WHERE id = {row}.cycle_id)"
+_LINE_OF_ANOTHER_CYCLE = (
+    "(SELECT cycle_id FROM entitlement WHERE id = NEW.entitlement_id) IS DISTINCT FROM NEW.cycle_id"
 )
 _GUARDS: list[tuple[str, str, str, str, str]] = [
     (
@@ -49,7 +50,7 @@ _GUARDS: list[tuple[str, str, str, str, str]] = [
     (
         "entitlement_frozen",
         "entitlement",
-        "UPDATE OF amount_mad, recipient_person_id, household_id, cycle_id",
+        "UPDATE OF amount_mad, recipient_person_id, household_id, cycle_id, lines",
         f"{_CYCLE_OF_OLD_ENTITLEMENT} <> 'prepared'",
         "an approved entitlement cannot be changed",
     ),
@@ -59,20 +60,6 @@ _GUARDS: list[tuple[str, str, str, str, str]] = [
         "DELETE",
         f"{_CYCLE_OF_OLD_ENTITLEMENT} <> 'prepared'",
         "an approved entitlement cannot be deleted",
-    ),
-    (
-        "entitlement_line_insert_prepared",
-        "entitlement_line",
-        "INSERT",
-        f"{_CYCLE_OF_LINE.format(row='NEW')} <> 'prepared'",
-        "entitlement lines are added only to a prepared cycle",
-    ),
-    (
-        "entitlement_line_kept",
-        "entitlement_line",
-        "DELETE",
-        f"{_CYCLE_OF_LINE.format(row='OLD')} <> 'prepared'",
-        "an approved entitlement line cannot be deleted",
     ),
     (
         "payment_insert_released",
@@ -271,6 +258,11 @@ def upgrade() -> None:
         sa.Column("persons", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("hold_reason", sa.String(length=48), nullable=True),
+        sa.Column(
+            "lines",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(["cycle_id"], ["cycle.id"], name=op.f("fk_entitlement_cycle_id_cycle")),
         sa.ForeignKeyConstraint(
             ["household_id"], ["household.id"], name=op.f("fk_entitlement_household_id_household")
@@ -279,10 +271,9 @@ def upgrade() -> None:
             ["recipient_person_id"], ["person.id"], name=op.f("fk_entitlement_recipient_person_id_person")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entitlement")),
-        sa.UniqueConstraint("program", "period", "household_id", name="uq_entitlement_household"),
-        sa.UniqueConstraint("program", "period", "recipient_person_id", name="uq_entitlement_recipient"),
+        sa.UniqueConstraint("cycle_id", "household_id", name="uq_entitlement_household"),
+        sa.UniqueConstraint("cycle_id", "recipient_person_id", name="uq_entitlement_recipient"),
     )
-    op.create_index("ix_entitlement_cycle_id", "entitlement", ["cycle_id"], unique=False)
     op.create_index("ix_entitlement_household_id", "entitlement", ["household_id"], unique=False)
     op.create_table(
         "household_member",
@@ -351,38 +342,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("household_id", name=op.f("pk_household_score")),
     )
     op.create_table(
-        "entitlement_line",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
-        sa.Column("entitlement_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("program", sa.String(length=32), nullable=False),
-        sa.Column("period", sa.String(length=7), nullable=False),
-        sa.Column(
-            "beneficiary_person_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
-        ),
-        sa.Column("component", sa.String(length=32), nullable=False),
-        sa.Column("rule", sa.String(length=64), nullable=False),
-        sa.Column("amount_mad", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["beneficiary_person_id"],
-            ["person.id"],
-            name=op.f("fk_entitlement_line_beneficiary_person_id_person"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["entitlement_id"],
-            ["entitlement.id"],
-            name=op.f("fk_entitlement_line_entitlement_id_entitlement"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_entitlement_line")),
-        sa.UniqueConstraint(
-            "program", "period", "beneficiary_person_id", "component", name="uq_entitlement_line_beneficiary"
-        ),
-    )
-    op.create_index(
-        "ix_entitlement_line_entitlement_id", "entitlement_line", ["entitlement_id"], unique=False
-    )
-    op.create_table(
         "household_flag",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -425,8 +384,6 @@ def downgrade() -> None:
     op.drop_table("payment")
     op.drop_index("ix_household_flag_household_id", table_name="household_flag")
     op.drop_table("household_flag")
-    op.drop_index("ix_entitlement_line_entitlement_id", table_name="entitlement_line")
-    op.drop_table("entitlement_line")
     op.drop_table("household_score")
     op.drop_index("ix_household_residence_household_id", table_name="household_residence")
     op.drop_table("household_residence")
@@ -440,7 +397,6 @@ def downgrade() -> None:
     op.drop_index("ix_household_member_household_id", table_name="household_member")
     op.drop_table("household_member")
     op.drop_index("ix_entitlement_household_id", table_name="entitlement")
-    op.drop_index("ix_entitlement_cycle_id", table_name="entitlement")
     op.drop_table("entitlement")
     op.drop_index("ix_change_request_household_id", table_name="change_request")
     op.drop_table("change_request")

@@ -289,3 +289,51 @@ def test_the_dashboards_follow_the_register_after_a_decision(client: Clients) ->
     karim.post(f"/desk/review/{item}", decision="match")
     after = auditor.http.get("/desk/dashboards/quality").text
     assert "karim 1" in after
+
+
+def test_the_desk_joins_another_application_without_entering_its_schema(register_url: str) -> None:
+    import threading
+
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    from sijill.db.engine import create_engine_for
+    from sijill.errors import SijillError
+    from sijill.web import mount_web
+    from tests.web.conftest import free_port
+
+    app = FastAPI()
+
+    @app.get("/v1/ping")
+    def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    async def as_json(_request: object, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    app.add_exception_handler(SijillError, as_json)
+    engine = create_engine_for(register_url)
+    mount_web(app, engine=engine)
+    assert all(not path.startswith("/desk") for path in app.openapi()["paths"])
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    try:
+        c = DeskClient(httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True, timeout=60))
+        assert c.http.get("/v1/ping").json() == {"pong": "yes"}
+        assert c.login("amina").url.path == "/desk/review"
+        missing = c.http.get("/desk/review/999999")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+        assert missing.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+        c.http.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()

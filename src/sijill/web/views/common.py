@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
 from sijill.web.i18n import Translator
 from sijill.web.models import DeskUser
 from sijill.web.roles import role_book
-from sijill.web.security import Forbidden, NotSignedIn, same_origin
+from sijill.web.security import Forbidden, NotSignedIn, desk_base, same_origin
 from sijill.web.sessions import (
     close_session,
     csrf_matches,
@@ -48,8 +48,8 @@ class Viewer:
 
 
 def base_path(request: Request) -> str:
-    """Return the path the desk is mounted at."""
-    return str(request.scope.get("root_path", ""))
+    """Return the path the desk lives at."""
+    return desk_base(request)
 
 
 def _viewer(request: Request) -> Viewer | None:

@@ -8,11 +8,12 @@ from fastapi.responses import HTMLResponse, Response
 from sijill.reports.charts import Bar, bar_chart, histogram
 from sijill.reports.coverage import coverage
 from sijill.reports.quality import linkage_quality
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
+from sijill.web.security import DeskRoute
 from sijill.web.settings import get_census_share
 from sijill.web.views.common import Viewer, render, require, translator
 
-router = APIRouter(prefix="/dashboards")
+router = APIRouter(prefix="/dashboards", route_class=DeskRoute)
 CoverageViewer = Annotated[Viewer, Depends(require("coverage"))]
 QualityViewer = Annotated[Viewer, Depends(require("quality"))]
 GAP_COMMUNES = 25

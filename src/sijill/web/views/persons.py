@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
 from sijill.web.persons import person_view, surviving_person_id
 from sijill.web.search import refresh_name_index, search_persons, unindexed_records
+from sijill.web.security import DeskRoute
 from sijill.web.views.common import FormDep, Viewer, base_path, render, require
 
-router = APIRouter(prefix="/persons")
+router = APIRouter(prefix="/persons", route_class=DeskRoute)
 Operator = Annotated[Viewer, Depends(require("persons"))]
 
 

@@ -10,7 +10,7 @@ from sijill.linkage import ReviewItem
 from sijill.register import settle_review
 from sijill.reports.charts import waterfall_chart
 from sijill.reports.quality import backlog
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
 from sijill.web.queue import (
     ARABIC_FIELDS,
     claim,
@@ -22,9 +22,10 @@ from sijill.web.queue import (
     release,
     skip,
 )
+from sijill.web.security import DeskRoute
 from sijill.web.views.common import FormDep, Viewer, base_path, render, require, translator
 
-router = APIRouter(prefix="/review")
+router = APIRouter(prefix="/review", route_class=DeskRoute)
 Reviewer = Annotated[Viewer, Depends(require("review"))]
 DECISIONS = ("match", "non_match", "skip")
 QUEUE_SHOWN = 50

@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert_tuples, next_ids
+from sijill.db.bulk import bulk_insert_tuples, copy_from_duckdb, next_ids
 from sijill.history import record_events
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import ExtractFile
@@ -216,17 +216,24 @@ def _supersede(con: Any, session: Session, batch: IngestBatch, build_id: int | N
 
 
 def _insert_records(con: Any, session: Session, batch: IngestBatch, new_rows: int) -> None:
-    """Insert every new row (accepted or quarantined) in line order, in bulk."""
+    """Insert every new row (accepted or quarantined) in bulk.
+
+    Ids follow source id order, so that the table and its (source, source_id) indexes grow
+    at the same end: B-tree inserts in key order, not at random places.
+    """
     if not new_rows:
         return
     first_id = next_ids(session, SourceRecord.__table__, new_rows)[0]
     # A quarantined row keeps its raw values only; its parsed fields stay empty.
     parsed = ", ".join(f"CASE WHEN status = '{ACCEPTED}' THEN {c} END" for c in _PARSED_FIELDS)
-    sql = f"""SELECT {first_id} - 1 + row_number() OVER (ORDER BY line), {batch.id},
+    sql = f"""SELECT {first_id} - 1 + row_number() OVER (ORDER BY source_id NULLS LAST, line), {batch.id},
         {sql_text(batch.source)}, source_id, line, row_hash, raw, status, final_reason,
         CASE WHEN status = '{ACCEPTED}' THEN flags ELSE '[]' END, previous_id,
         {parsed}
-      FROM classified WHERE status <> '{UNCHANGED}' ORDER BY line"""
+      FROM classified WHERE status <> '{UNCHANGED}' ORDER BY source_id NULLS LAST, line"""
+    if session.connection().dialect.name == "postgresql":
+        copy_from_duckdb(session, SourceRecord.__table__, RECORD_COLUMNS, con, sql)
+        return
     for rows in fetch_batches(con, sql):
         bulk_insert_tuples(session, SourceRecord.__table__, RECORD_COLUMNS, rows)
 

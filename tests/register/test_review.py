@@ -51,13 +51,12 @@ def test_a_link_merges_the_two_persons_now_and_survives_a_rebuild(
         assert "review_linked" in actions
         merged = events_of(session=session, entity="person", entity_id=younger)[-1]
         assert merged.action == "merged" and merged.detail["by"] == "amina"
-        held = set(
-            session.execute(
-                select(SourceRecord.source, SourceRecord.source_id)
-                .join(Link, Link.source_record_id == SourceRecord.id)
-                .where(Link.person_id == older)
-            ).tuples()
+        stmt = (
+            select(SourceRecord.source, SourceRecord.source_id)
+            .join(Link, Link.source_record_id == SourceRecord.id)
+            .where(Link.person_id == older)
         )
+        held = {(source, source_id) for source, source_id in session.execute(stmt)}
         origins = {(o["source"], o["source_id"]) for o in survivor.provenance.values()}
         assert origins and origins <= held  # golden attributes recomputed over both persons' records
     after = _persons(engine)

@@ -150,6 +150,6 @@ def demo(
         engine.dispose()
     console.print(f"\n[bold]report:[/] {report.resolve()}  (open {report.resolve().as_uri()} in a browser)")
     console.print(f"[bold]register:[/] {db}  crosswalk: {out / 'crosswalk.csv'}")
-    console.print(f"[bold]desk:[/] sijill serve --db {url}   then open http://127.0.0.1:8000/desk/")
+    console.print(f"[bold]desk:[/] uv run sijill serve --db {url}   then open http://127.0.0.1:8000/desk/")
     users = ", ".join(f"{name} ({role.replace('_', ' ')})" for name, role in DEMO_USERS.items())
     console.print(f"       sign in as {users}; password for all: [bold]{password}[/]")

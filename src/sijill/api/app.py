@@ -35,6 +35,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.identity", "router"),
     ("sijill.api.residents", "router"),
     ("sijill.api.registry", "router"),
+    ("sijill.web", "router"),
 ]
 
 

@@ -337,3 +337,40 @@ def test_the_desk_joins_another_application_without_entering_its_schema(register
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()
+
+
+def test_what_the_desk_shows_is_in_the_audit_log_and_an_auditor_sees_it(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sijill.identity import ACTOR_OPERATOR, accesses_of
+
+    with session_scope(desk.engine) as session:
+        person = session.scalars(select(Person).where(Person.status == "active").order_by(Person.id)).first()
+        assert person is not None
+        uin = person.uin
+    operator, auditor = client(), client()
+    operator.login("omar")
+    operator.post("/desk/persons", q=uin)
+    operator.http.get(f"/desk/persons/{person.id}")
+    with session_scope(desk.engine) as session:
+        entries = accesses_of(session=session, uin=uin)
+    assert [e.operation for e in entries] == ["desk.person", "desk.search"]
+    assert all(e.actor == ACTOR_OPERATOR and e.agency == "omar" and e.via == "desk" for e in entries)
+    assert 'id="access-log"' not in operator.http.get(f"/desk/persons/{person.id}").text
+    auditor.login("driss")
+    log = auditor.http.get(f"/desk/persons/{person.id}").text
+    table = log[log.index('id="access-log"') :]
+    assert table.count('class="access operator"') == 4 and "omar" in table and "driss" in table
+
+
+def test_a_person_is_found_by_a_virtual_id(client: Clients, desk: DeskServer) -> None:
+    from sijill.identity import issue_vid
+
+    with session_scope(desk.engine) as session:
+        person = session.scalars(select(Person).where(Person.status == "active").order_by(Person.id)).first()
+        assert person is not None
+        vid = issue_vid(session=session, uin=person.uin, kind="perpetual", issued_by="test").vid
+    c = client()
+    c.login("omar")
+    page = c.post("/desk/persons", q=vid).text
+    assert f'href="/desk/persons/{person.id}"' in page and "par VID" in page

@@ -113,6 +113,17 @@ async def posted_form(request: Request, viewer: ViewerDep) -> FormData:
 FormDep = Annotated[FormData, Depends(posted_form)]
 
 
+def disclose(
+    request: Request, viewer: Viewer, operation: str, uins: list[str], fields: tuple[str, ...] = ()
+) -> None:
+    """Write to the audit log the persons a page is about to show (before it is sent)."""
+    from sijill.web.audit import audit_disclosure
+
+    audit_disclosure(
+        desk_of(request), user=viewer.name, role=viewer.role, operation=operation, uins=uins, fields=fields
+    )
+
+
 def translator(viewer: Viewer | None) -> Translator:
     """Return the translator of a viewer's language (French when nobody is signed in)."""
     return Translator(viewer.language if viewer else "fr")

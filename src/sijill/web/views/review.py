@@ -23,12 +23,13 @@ from sijill.web.queue import (
     skip,
 )
 from sijill.web.security import DeskRoute
-from sijill.web.views.common import FormDep, Viewer, base_path, render, require, translator
+from sijill.web.views.common import FormDep, Viewer, base_path, disclose, render, require, translator
 
 router = APIRouter(prefix="/review", route_class=DeskRoute)
 Reviewer = Annotated[Viewer, Depends(require("review"))]
 DECISIONS = ("match", "non_match", "skip")
 QUEUE_SHOWN = 50
+PAIR_FIELDS = ("name", "sex", "birth_date", "birth_place", "cnie", "records")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -67,6 +68,7 @@ def pair(request: Request, viewer: Reviewer, item_id: int, done: int | None = No
         finished = None
         if done is not None and session.get(ReviewItem, done) is not None:
             finished = pair_view(session=session, item_id=done)
+    disclose(request, viewer, "review", [view.left_person.uin, view.right_person.uin], PAIR_FIELDS)
     steps = [
         (t(f"comparison.{name}") if name != "prior" else t("review.prior"), w, total)
         for name, _, w, total in view.steps

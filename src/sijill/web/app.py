@@ -42,10 +42,10 @@ def _missing() -> Exception:
 
 def desk_router() -> APIRouter:
     """Return the desk's routes under `/desk`."""
-    from sijill.web.views import auth, dashboards, persons, review
+    from sijill.web.views import auth, dashboards, households, persons, review
 
     desk = APIRouter(prefix=DESK_PATH, include_in_schema=False, route_class=DeskRoute)
-    for module in (auth, review, persons, dashboards):
+    for module in (auth, review, persons, households, dashboards):
         desk.include_router(module.router)
     desk.include_router(_assets)
     return desk

@@ -30,6 +30,7 @@ NAV = (
     ("persons", "/persons", "nav.persons"),
     ("coverage", "/dashboards/coverage", "nav.coverage"),
     ("quality", "/dashboards/quality", "nav.quality"),
+    ("programs", "/dashboards/programs", "nav.programs"),
 )
 
 

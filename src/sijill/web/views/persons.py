@@ -1,6 +1,6 @@
 """Person search and the person page."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -65,10 +65,32 @@ def person_page(request: Request, viewer: Operator, person_id: int) -> Response:
             return RedirectResponse(f"{base_path(request)}/persons/{current}", status_code=303)
         view = person_view(session=session, person_id=person_id)
     disclose(request, viewer, "person", [view.person.uin], PERSON_FIELDS)
+    household_id, entitlements = _household_of(request, viewer, view.person.uin)
     accesses = None
     if viewer.can("access_log"):
         from sijill.identity import accesses_of
 
         with desk_of(request).reading() as session:
             accesses = accesses_of(session=session, uin=view.person.uin, limit=ACCESS_LOG_SHOWN)
-    return render(request, viewer, "person.html", view=view, accesses=accesses)
+    return render(
+        request,
+        viewer,
+        "person.html",
+        view=view,
+        accesses=accesses,
+        household_id=household_id,
+        entitlements=entitlements,
+    )
+
+
+def _household_of(request: Request, viewer: Viewer, uin: str) -> tuple[int | None, list[dict[str, Any]]]:
+    """Return the person's household and its entitlements, for those who may see them."""
+    if not (viewer.can("households") or viewer.can("programs")):
+        return None, []
+    from sijill.social import household_entitlements, household_of
+
+    with desk_of(request).reading() as session:
+        household_id = household_of(session=session, uin=uin)
+        if household_id is None:
+            return None, []
+        return household_id, household_entitlements(session=session, household_id=household_id)

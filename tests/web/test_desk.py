@@ -374,3 +374,61 @@ def test_a_person_is_found_by_a_virtual_id(client: Clients, desk: DeskServer) ->
     c.login("omar")
     page = c.post("/desk/persons", q=vid).text
     assert f'href="/desk/persons/{person.id}"' in page and "par VID" in page
+
+
+def _household_with_entitlement(desk: DeskServer) -> tuple[int, int]:
+    """Return a household paid by a program this cycle, and one of its members' person id."""
+    from sijill.social import Entitlement, HouseholdMember
+
+    with session_scope(desk.engine) as session:
+        household = session.scalars(
+            select(Entitlement.household_id).where(Entitlement.amount_mad > 0).order_by(Entitlement.id)
+        ).first()
+        member = session.scalars(
+            select(HouseholdMember.person_id).where(
+                HouseholdMember.household_id == household, HouseholdMember.status == "active"
+            )
+        ).first()
+    assert household is not None and member is not None
+    return household, member
+
+
+def test_a_household_page_explains_its_index_and_lists_its_entitlements(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sijill.identity import accesses_of
+    from sijill.social import household_view
+
+    household, member = _household_with_entitlement(desk)
+    operator = client()
+    operator.login("omar")
+    person_page = operator.http.get(f"/desk/persons/{member}").text
+    assert f'href="/desk/households/{household}"' in person_page and 'id="person-programs"' in person_page
+    page = operator.http.get(f"/desk/households/{household}")
+    assert page.status_code == 200
+    with session_scope(desk.engine) as session:
+        view = household_view(session=session, household_id=household)
+        uins = [m["uin"] for m in view["members"] if m["uin"]]
+        logged = [e.operation for uin in uins for e in accesses_of(session=session, uin=uin)]
+    assert "svg" in page.text and 'class="chart waterfall"' in page.text
+    assert page.text.count('class="entitlement"') == len(view["entitlements"]) > 0
+    for term in view["score"]["terms"]:
+        assert term["term"] in page.text
+    assert logged.count("desk.household") == len(uins)
+
+
+def test_the_program_pages_are_for_program_managers_and_auditors_only(
+    client: Clients, desk: DeskServer
+) -> None:
+    household, _ = _household_with_entitlement(desk)
+    reviewer, operator, manager = client(), client(), client()
+    reviewer.login("amina")
+    operator.login("omar")
+    manager.login("salma")
+    assert reviewer.http.get("/desk/dashboards/programs").status_code == 403
+    assert reviewer.http.get(f"/desk/households/{household}").status_code == 403
+    assert operator.http.get("/desk/dashboards/programs").status_code == 403
+    page = manager.http.get("/desk/dashboards/programs").text
+    assert page.count('class="card program"') >= 4 and "femmes" in page and "2026-01" in page
+    assert 'href="/desk/dashboards/programs"' in page
+    assert 'href="/desk/dashboards/programs"' not in reviewer.http.get("/desk/review").text

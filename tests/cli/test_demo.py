@@ -30,7 +30,12 @@ def test_the_demo_builds_everything_and_ends_with_the_report_and_a_login(tmp_pat
     report = out / "report.html"
     assert f"report: {report.resolve()}" in result.stdout
     page = report.read_text(encoding="utf-8")
-    assert page.count("<svg") >= 10 and not re.search(r"(src|href)\s*=|https?://", page)
+    assert page.count("<svg") >= 12 and not re.search(r"(src|href)\s*=|https?://", page)
+    assert "Programs: reach and amounts per cycle" in page and "to women" in page
+    assert re.search(
+        r"social register: [\d,]+ households, [\d,]+ members; cycle \d{4}-\d{2}: ", result.stdout
+    )
+    assert any((out / "cycle").glob("*.release.csv"))
     assert (out / "crosswalk.csv").exists() and (out / "sources" / "truth.csv").exists()
     password = re.search(r"password for all: (\S+)", result.stdout)
     assert password is not None and "sijill serve --db sqlite:///" in result.stdout
@@ -40,6 +45,11 @@ def test_the_demo_builds_everything_and_ends_with_the_report_and_a_login(tmp_pat
         assert set(roles.values()) == {"reviewer", "operator", "program_manager", "auditor"}
         assert authenticate(session=session, name="reviewer", password=password.group(1)) is not None
         assert 0 < get_census_share(session=session) < 0.001
+        from sijill.social import cycle_amounts
+
+        cycles = cycle_amounts(session=session)
+        assert cycles and {c["status"] for c in cycles} == {"released"}
+        assert sum(c["amount_mad"] for c in cycles) > 0
     engine.dispose()
 
 

@@ -12,6 +12,7 @@ from sijill.history import events_of
 from sijill.linkage import ReviewItem
 from sijill.linkage.splink_linker import SplinkLinker
 from sijill.register import PERSON_MERGED, Link, Person, get_person_by_uin, run_build, settle_review
+from sijill.sources import SourceRecord
 
 TODAY = date(2026, 1, 1)
 
@@ -50,6 +51,14 @@ def test_a_link_merges_the_two_persons_now_and_survives_a_rebuild(
         assert "review_linked" in actions
         merged = events_of(session=session, entity="person", entity_id=younger)[-1]
         assert merged.action == "merged" and merged.detail["by"] == "amina"
+        stmt = (
+            select(SourceRecord.source, SourceRecord.source_id)
+            .join(Link, Link.source_record_id == SourceRecord.id)
+            .where(Link.person_id == older)
+        )
+        held = {(source, source_id) for source, source_id in session.execute(stmt)}
+        origins = {(o["source"], o["source_id"]) for o in survivor.provenance.values()}
+        assert origins and origins <= held  # golden attributes recomputed over both persons' records
     after = _persons(engine)
     assert after[item.record_id_l] == after[item.record_id_r] == older
     _build(engine, small_sources, retrain=True)

@@ -33,12 +33,24 @@ USERS = {
 }
 
 
-def _populate(url: str, sources: Path) -> None:
-    """Build the register from the sources with the probabilistic linker and add the users."""
+DECLARED = date(2025, 12, 1)
+PERIOD = "2026-01"
+
+
+def _populate(url: str, sources: Path, work: Path) -> None:
+    """Build the register (probabilistic linker), import its households, prepare and approve a
+    cycle of every program, and add the desk's users."""
+    from sijill.social import approve_cycle, import_households, run_cycle
+
     engine = create_engine_for(url)
     migrate(engine)
     run_build(engine=engine, sources_dir=sources, linker=SplinkLinker(), today=TODAY)
     with session_scope(engine) as session:
+        import_households(session=session, path=sources / "households.csv", declared_on=DECLARED, by="clerk")
+    with session_scope(engine) as session:
+        run_cycle(session=session, period=PERIOD, by="preparer", out_dir=work / "cycle")
+    with session_scope(engine) as session:
+        approve_cycle(session=session, period=PERIOD, by="approver")
         for name, (role, password) in USERS.items():
             create_user(session=session, name=name, role=role, password=password)
     engine.dispose()
@@ -48,18 +60,20 @@ def _populate(url: str, sources: Path) -> None:
 def built_sqlite(small_sources: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite register built once from the small sources, to copy for each test."""
     path = tmp_path_factory.mktemp("built") / "register.db"
-    _populate(f"sqlite:///{path}", small_sources)
+    _populate(f"sqlite:///{path}", small_sources, path.parent)
     return path
 
 
 @pytest.fixture(scope="session")
-def built_postgres(small_sources: Path, pg_template: str) -> Iterator[str]:
+def built_postgres(
+    small_sources: Path, pg_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A PostgreSQL register built once from the small sources, to copy for each test."""
     name = f"sijill_web_built_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as con:
         con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    _populate(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", small_sources)
+    _populate(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", small_sources, tmp_path_factory.mktemp("built_pg"))
     yield name
     with admin.connect() as con:
         con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

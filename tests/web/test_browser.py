@@ -180,15 +180,51 @@ def test_an_operator_finds_a_person_by_an_arabic_name_as_they_type(
     expect(page.locator("#person-uin")).to_have_text(uin)
 
 
-def test_a_reviewer_cannot_reach_the_dashboards_of_programs_and_coverage(
-    browser: BrowserContext, live: DeskServer
-) -> None:
+def test_a_reviewer_cannot_reach_the_program_pages(browser: BrowserContext, live: DeskServer) -> None:
     page = browser.new_page()
     _sign_in(page, live, "amina")
+    expect(page.locator("nav")).not_to_contain_text("Programmes")
     expect(page.locator("nav")).not_to_contain_text("Couverture")
-    response = page.goto(f"{live.base}/desk/dashboards/coverage")
-    assert response is not None and response.status == 403
-    expect(page.locator("h1")).to_contain_text("Accès refusé")
+    for path in ("/desk/dashboards/programs", "/desk/dashboards/coverage", "/desk/households/1"):
+        response = page.goto(f"{live.base}{path}")
+        assert response is not None and response.status == 403, path
+        expect(page.locator("h1")).to_contain_text("Accès refusé")
+    _shot(page, "reviewer-refused")
+
+
+def test_an_operator_opens_a_household_from_a_members_page(browser: BrowserContext, live: DeskServer) -> None:
+    from sijill.social import Entitlement, HouseholdMember
+
+    with session_scope(live.engine) as session:
+        household = session.scalars(
+            select(Entitlement.household_id).where(Entitlement.amount_mad > 0).order_by(Entitlement.id)
+        ).first()
+        member = session.scalars(
+            select(Person.uin)
+            .join(HouseholdMember, HouseholdMember.person_id == Person.id)
+            .where(HouseholdMember.household_id == household, HouseholdMember.status == "active")
+        ).first()
+    assert member is not None
+    page = browser.new_page()
+    _sign_in(page, live, "omar")
+    page.fill("#q", member)
+    page.click("#search")
+    page.locator("ol.hits a.hit").first.click()
+    page.click("#household-link")
+    expect(page.locator("h1")).to_contain_text(str(household))
+    expect(page.locator("#index svg.waterfall")).to_be_visible()
+    expect(page.locator("#members tr.member").first).to_be_visible()
+    expect(page.locator("#entitlements tr.entitlement").first).to_be_visible()
+    _shot(page, "household")
+
+
+def test_a_program_manager_sees_reach_and_amounts_by_sex(browser: BrowserContext, live: DeskServer) -> None:
+    page = browser.new_page()
+    _sign_in(page, live, "salma")
+    page.click("nav >> text=Programmes")
+    expect(page.locator("section.program").first).to_be_visible()
+    expect(page.locator("section.program svg.bars").first).to_be_visible()
+    _shot(page, "programs")
 
 
 def test_the_review_desk_works_on_a_narrow_screen(

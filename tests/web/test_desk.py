@@ -289,3 +289,146 @@ def test_the_dashboards_follow_the_register_after_a_decision(client: Clients) ->
     karim.post(f"/desk/review/{item}", decision="match")
     after = auditor.http.get("/desk/dashboards/quality").text
     assert "karim 1" in after
+
+
+def test_the_desk_joins_another_application_without_entering_its_schema(register_url: str) -> None:
+    import threading
+
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
+
+    from sijill.db.engine import create_engine_for
+    from sijill.errors import SijillError
+    from sijill.web import mount_web
+    from tests.web.conftest import free_port
+
+    app = FastAPI()
+
+    @app.get("/v1/ping")
+    def ping() -> dict[str, str]:
+        return {"pong": "yes"}
+
+    async def as_json(_request: object, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    app.add_exception_handler(SijillError, as_json)
+    engine = create_engine_for(register_url)
+    mount_web(app, engine=engine)
+    assert all(not path.startswith("/desk") for path in app.openapi()["paths"])
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.02)
+    try:
+        c = DeskClient(httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=True, timeout=60))
+        assert c.http.get("/v1/ping").json() == {"pong": "yes"}
+        assert c.login("amina").url.path == "/desk/review"
+        missing = c.http.get("/desk/review/999999")
+        assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+        assert missing.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+        c.http.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+def test_what_the_desk_shows_is_in_the_audit_log_and_an_auditor_sees_it(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sijill.identity import ACTOR_OPERATOR, accesses_of
+
+    with session_scope(desk.engine) as session:
+        person = session.scalars(select(Person).where(Person.status == "active").order_by(Person.id)).first()
+        assert person is not None
+        uin = person.uin
+    operator, auditor = client(), client()
+    operator.login("omar")
+    operator.post("/desk/persons", q=uin)
+    operator.http.get(f"/desk/persons/{person.id}")
+    with session_scope(desk.engine) as session:
+        entries = accesses_of(session=session, uin=uin)
+    assert [e.operation for e in entries] == ["desk.person", "desk.search"]
+    assert all(e.actor == ACTOR_OPERATOR and e.agency == "omar" and e.via == "desk" for e in entries)
+    assert 'id="access-log"' not in operator.http.get(f"/desk/persons/{person.id}").text
+    auditor.login("driss")
+    log = auditor.http.get(f"/desk/persons/{person.id}").text
+    table = log[log.index('id="access-log"') :]
+    assert table.count('class="access operator"') == 4 and "omar" in table and "driss" in table
+
+
+def test_a_person_is_found_by_a_virtual_id(client: Clients, desk: DeskServer) -> None:
+    from sijill.identity import issue_vid
+
+    with session_scope(desk.engine) as session:
+        person = session.scalars(select(Person).where(Person.status == "active").order_by(Person.id)).first()
+        assert person is not None
+        vid = issue_vid(session=session, uin=person.uin, kind="perpetual", issued_by="test").vid
+    c = client()
+    c.login("omar")
+    page = c.post("/desk/persons", q=vid).text
+    assert f'href="/desk/persons/{person.id}"' in page and "par VID" in page
+
+
+def _household_with_entitlement(desk: DeskServer) -> tuple[int, int]:
+    """Return a household paid by a program this cycle, and one of its members' person id."""
+    from sijill.social import Entitlement, HouseholdMember
+
+    with session_scope(desk.engine) as session:
+        household = session.scalars(
+            select(Entitlement.household_id).where(Entitlement.amount_mad > 0).order_by(Entitlement.id)
+        ).first()
+        member = session.scalars(
+            select(HouseholdMember.person_id).where(
+                HouseholdMember.household_id == household, HouseholdMember.status == "active"
+            )
+        ).first()
+    assert household is not None and member is not None
+    return household, member
+
+
+def test_a_household_page_explains_its_index_and_lists_its_entitlements(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sijill.identity import accesses_of
+    from sijill.social import household_view
+
+    household, member = _household_with_entitlement(desk)
+    operator = client()
+    operator.login("omar")
+    person_page = operator.http.get(f"/desk/persons/{member}").text
+    assert f'href="/desk/households/{household}"' in person_page and 'id="person-programs"' in person_page
+    page = operator.http.get(f"/desk/households/{household}")
+    assert page.status_code == 200
+    with session_scope(desk.engine) as session:
+        view = household_view(session=session, household_id=household)
+        uins = [m["uin"] for m in view["members"] if m["uin"]]
+        logged = [e.operation for uin in uins for e in accesses_of(session=session, uin=uin)]
+    assert "svg" in page.text and 'class="chart waterfall"' in page.text
+    assert page.text.count('class="entitlement"') == len(view["entitlements"]) > 0
+    for term in view["score"]["terms"]:
+        assert term["term"] in page.text
+    assert logged.count("desk.household") == len(uins)
+
+
+def test_the_program_pages_are_for_program_managers_and_auditors_only(
+    client: Clients, desk: DeskServer
+) -> None:
+    household, _ = _household_with_entitlement(desk)
+    reviewer, operator, manager = client(), client(), client()
+    reviewer.login("amina")
+    operator.login("omar")
+    manager.login("salma")
+    assert reviewer.http.get("/desk/dashboards/programs").status_code == 403
+    assert reviewer.http.get(f"/desk/households/{household}").status_code == 403
+    assert operator.http.get("/desk/dashboards/programs").status_code == 403
+    page = manager.http.get("/desk/dashboards/programs").text
+    assert page.count('class="card program"') >= 4 and "femmes" in page and "2026-01" in page
+    assert 'href="/desk/dashboards/programs"' in page
+    assert 'href="/desk/dashboards/programs"' not in reviewer.http.get("/desk/review").text

@@ -36,6 +36,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.residents", "router"),
     ("sijill.api.registry", "router"),
     ("sijill.social.views", "router"),
+    ("sijill.web", "router"),
 ]
 
 

@@ -1,11 +1,14 @@
 """`sijill demo`: the whole system in one command, from a synthetic population to a report.
 
-Generates a population, builds the register on SQLite, makes the desk ready (its users, the
-census share of the sample, the name index), writes the crosswalk and a self-contained
-report, then says where the report is and how to open the desk.
+Generates a population, builds the register on SQLite, imports its households into the
+social register and runs a benefits cycle of every program (prepared, approved by another
+person, released), makes the desk ready (its users, the census share of the sample, the
+name index), writes the crosswalk and a self-contained report, then says where the report
+is and how to open the desk.
 """
 
 import secrets
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,6 +80,51 @@ def _build(bar: "Progress", engine: "Engine", sources: Path) -> None:
     bar.update(stage, total=1, completed=1, description=f"register built: {summary.persons_total:,} persons")
 
 
+def _months(today: date) -> tuple[date, str]:
+    """Return the day the households are declared (this month's first) and the next period."""
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following.strftime("%Y-%m")
+
+
+def _households(bar: "Progress", engine: "Engine", sources: Path, declared_on: date) -> str:
+    from sijill.db import writer_session
+    from sijill.social import import_households
+
+    task = bar.add_task("importing the households", total=1)
+    with writer_session(engine) as session:
+        outcome = import_households(
+            session=session, path=sources / "households.csv", declared_on=declared_on, by="demo-clerk"
+        )
+    bar.update(task, completed=1, description=f"households imported: {outcome.created:,}")
+    return f"{outcome.created:,} households, {outcome.members_accepted:,} members"
+
+
+def _benefits_cycle(bar: "Progress", engine: "Engine", out: Path, period: str) -> str:
+    """Prepare the cycle of every program, approve it (another person), release it."""
+    from sijill.db import writer_session
+    from sijill.social import approve_cycle, release_cycle, run_cycle
+
+    stages = ["following the register", "scoring", "loading", "cross-checks", "computing", "writing"]
+    task = bar.add_task(f"benefits cycle {period}", total=len(stages) + 2)
+    with writer_session(engine) as session:
+        run = run_cycle(
+            session=session,
+            period=period,
+            by="demo-preparer",
+            out_dir=out,
+            on_stage=lambda s: bar.update(task, advance=1, description=f"cycle {period}: {s}"),
+        )
+    with writer_session(engine) as session:
+        approve_cycle(session=session, period=period, by="demo-approver")
+        bar.advance(task)
+        release_cycle(session=session, period=period, by="demo-approver", out_dir=out)
+        bar.advance(task)
+    paid = sum(run.households.values())
+    bar.update(task, completed=len(stages) + 2, description=f"cycle {period} released")
+    return f"{paid:,} entitlements, {sum(run.amounts.values()):,} MAD"
+
+
 def _prepare_desk(bar: "Progress", engine: "Engine", persons: int) -> str:
     """Create the demo users, say which share of the census the sample is, index the names."""
     from sijill.db import writer_session
@@ -98,7 +146,9 @@ def _prepare_desk(bar: "Progress", engine: "Engine", persons: int) -> str:
     return password
 
 
-def _report(bar: "Progress", engine: "Engine", out: Path, persons: int, seed: int) -> Path:
+def _report(
+    bar: "Progress", engine: "Engine", out: Path, persons: int, seed: int, social: dict[str, str]
+) -> Path:
     from sijill.db import session_scope
     from sijill.register import export_crosswalk
     from sijill.reports.report import write_report
@@ -113,7 +163,7 @@ def _report(bar: "Progress", engine: "Engine", out: Path, persons: int, seed: in
             out=out / "report.html",
             truth_path=out / "sources" / "truth.csv",
             census_share=get_census_share(session=session),
-            extra={"persons_generated": persons, "seed": seed},
+            extra={"persons_generated": persons, "seed": seed, "figures": social},
         )
         bar.advance(task)
     bar.update(task, description="report written")
@@ -140,16 +190,23 @@ def demo(
     db = out / "sijill.db"
     url = f"sqlite:///{db}"
     engine = create_engine_for(url)
+    declared_on, period = _months(date.today())
     try:
         with _progress() as bar:
             _synthesise(bar, out / "sources", persons, seed)
             _build(bar, engine, out / "sources")
+            households = _households(bar, engine, out / "sources", declared_on)
+            cycle = _benefits_cycle(bar, engine, out / "cycle", period)
             password = _prepare_desk(bar, engine, persons)
-            report = _report(bar, engine, out, persons, seed)
+            social = {"in the social register": households, f"benefits cycle {period}": cycle}
+            report = _report(bar, engine, out, persons, seed, social)
     finally:
         engine.dispose()
     console.print(f"\n[bold]report:[/] {report.resolve()}  (open {report.resolve().as_uri()} in a browser)")
     console.print(f"[bold]register:[/] {db}  crosswalk: {out / 'crosswalk.csv'}")
-    console.print(f"[bold]desk:[/] sijill serve --db {url}   then open http://127.0.0.1:8000/desk/")
+    console.print(
+        f"[bold]social register:[/] {households}; cycle {period}: {cycle} (files in {out / 'cycle'})"
+    )
+    console.print(f"[bold]desk:[/] uv run sijill serve --db {url}   then open http://127.0.0.1:8000/desk/")
     users = ", ".join(f"{name} ({role.replace('_', ' ')})" for name, role in DEMO_USERS.items())
     console.print(f"       sign in as {users}; password for all: [bold]{password}[/]")

@@ -1,8 +1,8 @@
 """Coverage of the register against the 2024 census: by region, by commune type, by commune.
 
-A person is placed in the commune where the register last saw them live: the residence of a
-RAMED record, else the commune of birth of a civil act. (Once the social register holds
-households, their commune comes first.) The census population is scaled by the share of it
+A person is placed in the commune where the register last saw them live: the commune of
+their household in the social register, else the residence of a RAMED record, else the
+commune of birth of a civil act. The census population is scaled by the share of it
 the register is meant to hold (1 for a national register, less for a pilot or a synthetic
 sample), so that `gap` says how many persons are missing where field enrolment should go.
 """
@@ -20,7 +20,7 @@ from sijill.sources.models import ACCEPTED, SourceRecord
 
 _COMMUNE_CODE = re.compile(r"^\d{2}\.\d{3}\.\d{2}\.\d{1,2}$")
 # Where a person lives, most telling first: a declared residence, then the commune of birth.
-PLACE_RANK = {"ramed": 0, "civil": 1}
+PLACE_RANK = {"household": 0, "ramed": 1, "civil": 2}
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,25 @@ def person_communes(*, session: Session) -> dict[int, str]:
         rank = PLACE_RANK[source]
         if person not in best or rank < best[person][0]:
             best[person] = (rank, code)
+    for person, code in _household_communes(session):
+        if code in known:
+            best[person] = (PLACE_RANK["household"], code)
     return {p: code for p, (_, code) in best.items()}
+
+
+def _household_communes(session: Session) -> list[tuple[int, str]]:
+    """Return (person id, commune) of the active members of active households."""
+    from sijill.social import Household, HouseholdMember
+
+    stmt = (
+        select(HouseholdMember.person_id, Household.commune)
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .join(Person, Person.id == HouseholdMember.person_id)
+        .where(
+            HouseholdMember.status == "active", Household.status == "active", Person.status == PERSON_ACTIVE
+        )
+    )
+    return [(int(p), str(c)) for p, c in session.execute(stmt) if p is not None]
 
 
 def _active_persons(session: Session) -> int:

@@ -2,7 +2,8 @@
 
 It shows what the register holds (records by registry, persons, links), how good the
 linkage is against the synthetic truth, the coverage against the 2024 census by region and
-commune type, and the review backlog. Charts are inline SVG and the style is in the page,
+commune type, the programs' reach and amounts per cycle by sex of the recipient, and the
+review backlog. Charts are inline SVG and the style is in the page,
 so the file opens offline, anywhere, and can be mailed as it is.
 """
 
@@ -19,6 +20,7 @@ from sijill.db.base import utcnow
 from sijill.reports.charts import Bar, bar_chart, histogram
 from sijill.reports.coverage import Coverage, coverage
 from sijill.reports.evaluation import Evaluation, evaluate
+from sijill.reports.programs import ProgramFigures, program_figures
 from sijill.reports.quality import LinkageQuality, linkage_quality
 
 SOURCE_NAMES = {
@@ -39,6 +41,7 @@ class ReportFigures:
     quality: LinkageQuality
     coverage: Coverage
     evaluation: Evaluation | None
+    programs: list[ProgramFigures]
 
 
 def report_figures(*, session: Session, truth_path: Path | None, census_share: float) -> ReportFigures:
@@ -48,6 +51,7 @@ def report_figures(*, session: Session, truth_path: Path | None, census_share: f
         quality=linkage_quality(session=session),
         coverage=coverage(session=session, share=census_share),
         evaluation=evaluate(session=session, truth_path=truth_path) if truth_path else None,
+        programs=program_figures(session=session),
     )
 
 
@@ -99,6 +103,17 @@ def _charts(f: ReportFigures) -> dict[str, Markup]:
             title="Review queue",
         ),
     }
+    for p in f.programs:
+        charts[f"amounts:{p.program}"] = bar_chart(
+            [Bar(c.period, c.amount_by_sex.get("F", 0), c.amount_by_sex.get("M", 0)) for c in p.cycles],
+            title=f"{p.program}: amount per cycle by sex of the recipient (MAD)",
+            series=("women", "men"),
+        )
+        charts[f"regions:{p.program}"] = bar_chart(
+            [Bar(name, n.get("F", 0), n.get("M", 0)) for _, name, n in p.regions],
+            title=f"{p.program}: households of the latest cycle by region and sex of the recipient",
+            series=("women", "men"),
+        )
     if f.evaluation is not None:
         e = f.evaluation
         charts["subgroups"] = bar_chart(

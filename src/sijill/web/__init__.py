@@ -8,7 +8,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sijill.web.app import create_desk_app, mount_web
+    from sijill.web.app import create_desk_app, desk_router, mount_web, router
     from sijill.web.models import DeskSession, DeskSetting, DeskUser, NameKey, ReviewLease, ReviewSkip
     from sijill.web.roles import ROLES
     from sijill.web.search import refresh_name_index
@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "create_desk_app": "app",
+    "desk_router": "app",
     "mount_web": "app",
+    "router": "app",
     "DeskSession": "models",
     "DeskSetting": "models",
     "DeskUser": "models",
@@ -42,10 +44,12 @@ __all__ = [
     "ReviewSkip",
     "create_desk_app",
     "create_user",
+    "desk_router",
     "get_census_share",
     "list_users",
     "mount_web",
     "refresh_name_index",
+    "router",
     "set_census_share",
     "set_password",
 ]

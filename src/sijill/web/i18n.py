@@ -27,6 +27,12 @@ class Translator:
         text = catalogue(self.language).get(key) or catalogue(DEFAULT).get(key) or key
         return text.format(**values) if values else text
 
+    def label(self, kind: str, value: object) -> str:
+        """Say a value of some kind (a flag, a program, a relationship); the value itself when
+        the catalogues do not know it (a program added by configuration, say)."""
+        key = f"{kind}.{value}"
+        return catalogue(self.language).get(key) or catalogue(DEFAULT).get(key) or str(value)
+
     def number(self, value: float, digits: int = 0) -> str:
         """Format a number as the language writes it (Western digits in both: Morocco's use)."""
         text = f"{value:,.{digits}f}"

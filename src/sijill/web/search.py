@@ -24,6 +24,7 @@ from sijill.sources.models import ACCEPTED, SUPERSEDED, SourceRecord
 from sijill.web.models import NameKey
 
 _UIN = re.compile(r"^\d{10}$")
+_VID = re.compile(r"^\d{16}$")
 _SOURCE_REF = re.compile(r"^(civil|cnie|massar|cnss|ramed):(.+)$", re.IGNORECASE)
 KEY_EDITS = 1
 MIN_SIMILARITY = 0.7
@@ -101,6 +102,18 @@ def _by_uin(session: Session, uin: str) -> list[Hit]:
     return [Hit(person, "uin", 1.0)] if person is not None else []
 
 
+def _by_vid(session: Session, vid: str) -> list[Hit]:
+    """Return the person a virtual ID stands for (whatever its state: the desk shows it)."""
+    from sijill.identity import Vid, vid_problem
+
+    if vid_problem(vid) is not None:
+        return []
+    held = session.get(Vid, vid)
+    if held is None:
+        return []
+    return [Hit(hit.person, "vid", 1.0) for hit in _by_uin(session, held.uin)]
+
+
 def _by_source_id(session: Session, query: str) -> list[Hit]:
     ref = _SOURCE_REF.match(query)
     stmt = select(SourceRecord.id, SourceRecord.source).where(SourceRecord.status != SUPERSEDED)
@@ -175,12 +188,14 @@ def _by_name(session: Session, query: str, limit: int) -> list[Hit]:
 
 
 def search_persons(*, session: Session, query: str, limit: int = 25) -> list[Hit]:
-    """Return the persons a query names: a UIN, `source:id` or a bare source id, or a name."""
+    """Return the persons a query names: a UIN, a VID, `source:id` or a bare source id, a name."""
     query = " ".join(query.split())
     if not query:
         return []
     if _UIN.match(query):
         return _by_uin(session, query)
+    if _VID.match(query):
+        return _by_vid(session, query) or _by_source_id(session, query)
     if _SOURCE_REF.match(query) or (any(c.isdigit() for c in query) and " " not in query):
         return _by_source_id(session, query)
     return _by_name(session, query, limit)

@@ -4,18 +4,26 @@ Every page is served with a strict content security policy (scripts, styles and 
 only from the desk itself: no inline script, no CDN), no framing, no sniffing and no
 referrer leaving the site. Every form carries the session's CSRF token and every state
 change checks it, and a request whose Origin is another site is refused.
+
+The desk's routes are `DeskRoute`s: each answers its own refusals and failures with a page
+and adds the headers itself, so that the desk behaves the same alone or inside the
+service's application, whose error handlers speak JSON to agencies.
 """
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sijill.errors import NotFound, RegisterBusy, ReviewConflict, SijillError
 
 logger = logging.getLogger(__name__)
+DESK_PATH = "/desk"
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -43,6 +51,11 @@ class Forbidden(Exception):
         self.reason = reason
 
 
+def desk_base(request: Request) -> str:
+    """Return the path the desk lives at (behind whatever root path the server has)."""
+    return f"{request.scope.get('root_path', '')}{DESK_PATH}"
+
+
 def same_origin(request: Request) -> bool:
     """Return True unless the request says it comes from another site."""
     origin = request.headers.get("origin")
@@ -58,57 +71,65 @@ def _page(request: Request, status: int, key: str, detail: str = "") -> Response
 
 
 def _login_redirect(request: Request) -> Response:
-    base = request.scope.get("root_path", "")
-    target = f"{base}/login"
-    if request.method == "GET" and not request.headers.get("hx-request"):
-        path = request.url.path
-        target += f"?next={path}"
+    target = f"{desk_base(request)}/login"
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
+    if request.method == "GET":
+        target += f"?next={request.url.path}"
     return RedirectResponse(target, status_code=303)
 
 
-def install_error_pages(app: FastAPI) -> None:
-    """Turn the desk's refusals and sijill's errors into pages (never a stack trace)."""
+def _sijill_error_page(request: Request, exc: SijillError) -> Response:
+    status = 400
+    if isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, ReviewConflict):
+        status = 409
+    elif isinstance(exc, RegisterBusy):
+        status = 503
+    key = {404: "error.not_found", 409: "error.conflict", 503: "error.busy"}.get(status, "error.bad")
+    return _page(request, status, key, str(exc))
 
-    async def signed_out(request: Request, _exc: Exception) -> Response:
+
+def error_page(request: Request, exc: Exception) -> Response:
+    """Answer a refusal or a failure with a page (never a trace, never personal values)."""
+    if isinstance(exc, NotSignedIn):
         return _login_redirect(request)
-
-    async def forbidden(request: Request, exc: Exception) -> Response:
-        return _page(request, 403, "error.forbidden", getattr(exc, "reason", ""))
-
-    async def sijill_error(request: Request, exc: Exception) -> Response:
-        status = 400
-        if isinstance(exc, NotFound):
-            status = 404
-        elif isinstance(exc, ReviewConflict):
-            status = 409
-        elif isinstance(exc, RegisterBusy):
-            status = 503
-        key = {404: "error.not_found", 409: "error.conflict", 503: "error.busy"}.get(status, "error.bad")
-        return _page(request, status, key, str(exc))
-
-    async def http_error(request: Request, exc: Any) -> Response:
-        status = int(getattr(exc, "status_code", 500))
-        if status == 404:
-            return _page(request, 404, "error.not_found")
-        if status == 405:
-            return _page(request, 405, "error.bad")
-        return HTMLResponse(str(getattr(exc, "detail", "")), status_code=status)
-
-    app.add_exception_handler(NotSignedIn, signed_out)
-    app.add_exception_handler(Forbidden, forbidden)
-    app.add_exception_handler(SijillError, sijill_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-
-
-def unexpected_error_page(request: Request, exc: Exception) -> Response:
-    """Answer an unexpected failure with a page, and log only its type above DEBUG.
-
-    The traceback may hold personal values (the parameters of a SQL statement), so it goes
-    to the DEBUG log only.
-    """
+    if isinstance(exc, Forbidden):
+        return _page(request, 403, "error.forbidden", exc.reason)
+    if isinstance(exc, SijillError):
+        return _sijill_error_page(request, exc)
+    if isinstance(exc, RequestValidationError):
+        return _page(request, 404 if request.method == "GET" else 400, "error.not_found")
+    if isinstance(exc, StarletteHTTPException):
+        return _page(request, exc.status_code, "error.not_found" if exc.status_code == 404 else "error.bad")
+    # The traceback may hold personal values (the parameters of a SQL statement): its type
+    # only above DEBUG.
     route = getattr(request.scope.get("route"), "name", "?")
     logger.error("desk: unexpected %s in %s", type(exc).__name__, route)
     logger.debug("desk: unexpected error", exc_info=exc)
     return _page(request, 500, "error.internal")
+
+
+def with_headers(response: Response) -> Response:
+    """Add the security headers, and forbid caching anything but the static files."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+class DeskRoute(APIRoute):
+    """A route of the desk: its failures become pages, its responses carry the headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def desk_handler(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except Exception as exc:  # every failure of a page is answered with a page
+                response = error_page(request, exc)
+            return with_headers(response)
+
+        return desk_handler

@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
 from sijill.web.models import DeskUser
-from sijill.web.security import Forbidden, same_origin
+from sijill.web.security import DeskRoute, Forbidden, same_origin
 from sijill.web.sessions import close_session, csrf_matches, open_session
 from sijill.web.settings import desk_settings
 from sijill.web.users import LANGUAGES, authenticate, set_language
@@ -24,7 +24,7 @@ from sijill.web.views.common import (
     signed_in,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=DeskRoute)
 
 
 def _secure(request: Request) -> bool:

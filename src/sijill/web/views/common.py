@@ -8,11 +8,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
 from sijill.web.i18n import Translator
 from sijill.web.models import DeskUser
 from sijill.web.roles import role_book
-from sijill.web.security import Forbidden, NotSignedIn, same_origin
+from sijill.web.security import Forbidden, NotSignedIn, desk_base, same_origin
 from sijill.web.sessions import (
     close_session,
     csrf_matches,
@@ -30,6 +30,7 @@ NAV = (
     ("persons", "/persons", "nav.persons"),
     ("coverage", "/dashboards/coverage", "nav.coverage"),
     ("quality", "/dashboards/quality", "nav.quality"),
+    ("programs", "/dashboards/programs", "nav.programs"),
 )
 
 
@@ -48,8 +49,8 @@ class Viewer:
 
 
 def base_path(request: Request) -> str:
-    """Return the path the desk is mounted at."""
-    return str(request.scope.get("root_path", ""))
+    """Return the path the desk lives at."""
+    return desk_base(request)
 
 
 def _viewer(request: Request) -> Viewer | None:
@@ -111,6 +112,17 @@ async def posted_form(request: Request, viewer: ViewerDep) -> FormData:
 
 
 FormDep = Annotated[FormData, Depends(posted_form)]
+
+
+def disclose(
+    request: Request, viewer: Viewer, operation: str, uins: list[str], fields: tuple[str, ...] = ()
+) -> None:
+    """Write to the audit log the persons a page is about to show (before it is sent)."""
+    from sijill.web.audit import audit_disclosure
+
+    audit_disclosure(
+        desk_of(request), user=viewer.name, role=viewer.role, operation=operation, uins=uins, fields=fields
+    )
 
 
 def translator(viewer: Viewer | None) -> Translator:

@@ -8,13 +8,15 @@ from fastapi.responses import HTMLResponse, Response
 from sijill.reports.charts import Bar, bar_chart, histogram
 from sijill.reports.coverage import coverage
 from sijill.reports.quality import linkage_quality
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
+from sijill.web.security import DeskRoute
 from sijill.web.settings import get_census_share
 from sijill.web.views.common import Viewer, render, require, translator
 
-router = APIRouter(prefix="/dashboards")
+router = APIRouter(prefix="/dashboards", route_class=DeskRoute)
 CoverageViewer = Annotated[Viewer, Depends(require("coverage"))]
 QualityViewer = Annotated[Viewer, Depends(require("quality"))]
+ProgramsViewer = Annotated[Viewer, Depends(require("programs"))]
 GAP_COMMUNES = 25
 
 
@@ -93,3 +95,29 @@ def quality_page(request: Request, viewer: QualityViewer) -> Response:
         spread_chart=spread,
         backlog_chart=queue,
     )
+
+
+@router.get("/programs", response_class=HTMLResponse)
+def programs_page(request: Request, viewer: ProgramsViewer) -> Response:
+    """Show each program's reach and amounts per cycle, by sex of the recipient."""
+    from sijill.reports.programs import SEXES, program_figures
+
+    t = translator(viewer)
+    programs = desk_of(request).figures("programs", lambda session: program_figures(session=session))
+    series = tuple(t(f"programs.sex_{s}") for s in SEXES)
+    charts = {}
+    for p in programs:
+        amounts = bar_chart(
+            [Bar(c.period, c.amount_by_sex.get("F", 0), c.amount_by_sex.get("M", 0)) for c in p.cycles],
+            title=t("programs.amounts_by_sex", program=t.label("program", p.program)),
+            series=series,
+            value_text=t.number,
+        )
+        regions = bar_chart(
+            [Bar(name, n.get("F", 0), n.get("M", 0)) for _, name, n in p.regions],
+            title=t("programs.reach_by_region", program=t.label("program", p.program)),
+            series=series,
+            value_text=t.number,
+        )
+        charts[p.program] = (amounts, regions)
+    return render(request, viewer, "programs.html", programs=programs, charts=charts)

@@ -10,7 +10,7 @@ from sijill.linkage import ReviewItem
 from sijill.register import settle_review
 from sijill.reports.charts import waterfall_chart
 from sijill.reports.quality import backlog
-from sijill.web.app import desk_of
+from sijill.web.desk import desk_of
 from sijill.web.queue import (
     ARABIC_FIELDS,
     claim,
@@ -22,12 +22,14 @@ from sijill.web.queue import (
     release,
     skip,
 )
-from sijill.web.views.common import FormDep, Viewer, base_path, render, require, translator
+from sijill.web.security import DeskRoute
+from sijill.web.views.common import FormDep, Viewer, base_path, disclose, render, require, translator
 
-router = APIRouter(prefix="/review")
+router = APIRouter(prefix="/review", route_class=DeskRoute)
 Reviewer = Annotated[Viewer, Depends(require("review"))]
 DECISIONS = ("match", "non_match", "skip")
 QUEUE_SHOWN = 50
+PAIR_FIELDS = ("name", "sex", "birth_date", "birth_place", "cnie", "records")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -66,6 +68,7 @@ def pair(request: Request, viewer: Reviewer, item_id: int, done: int | None = No
         finished = None
         if done is not None and session.get(ReviewItem, done) is not None:
             finished = pair_view(session=session, item_id=done)
+    disclose(request, viewer, "review", [view.left_person.uin, view.right_person.uin], PAIR_FIELDS)
     steps = [
         (t(f"comparison.{name}") if name != "prior" else t("review.prior"), w, total)
         for name, _, w, total in view.steps

@@ -91,7 +91,7 @@ def test_editing_a_one_record_person_keeps_their_uin(engine: Engine, sources: Pa
     before = _uins(engine)
     chosen: list[tuple[str, str]] = []
     for source, (id_column, column) in _EDITS.items():
-        picked = set(_singletons(engine, source)[:2])
+        picked = set(_singletons(engine, source)[:3])
         header, rows = _rows(sources / f"{source}.csv")
         for row in rows:
             if row[id_column] in picked:
@@ -144,15 +144,22 @@ def test_a_record_replaced_by_another_person_splits_and_retires_the_old_one(
     engine: Engine, sources: Path
 ) -> None:
     _build(engine, sources)
-    sid = _singletons(engine, "cnss")[0]
-    old_uin = _uins(engine)[("cnss", sid)]
-    header, rows = _rows(sources / "cnss.csv")
+    # A person known to one registry only (which registry depends on what the linker joined).
+    source, sid = next((s, ids[0]) for s in _EDITS if (ids := _singletons(engine, s)))
+    id_column = _EDITS[source][0]
+    old_uin = _uins(engine)[(source, sid)]
+    header, rows = _rows(sources / f"{source}.csv")
     for row in rows:
-        if row["num_immatriculation"] == sid:
-            row.update(nom="ZZYZX", prenom="QWERTY", date_naissance="01/01/1931")
-    _write(sources / "cnss.csv", header, rows)
+        if row[id_column] == sid:
+            names = {
+                c: "ZZYZX" if c.startswith("nom") else "QWERTY"
+                for c in header
+                if c.startswith(("nom", "prenom"))
+            }
+            row.update(names, date_naissance="01/01/1931")
+    _write(sources / f"{source}.csv", header, rows)
     summary = _build(engine, sources)
-    assert _uins(engine)[("cnss", sid)] != old_uin
+    assert _uins(engine)[(source, sid)] != old_uin
     assert summary.assignment.persons_split == 1 and summary.assignment.persons_retired == 1
     with session_scope(engine) as session:
         assert session.scalars(select(Person.status).where(Person.uin == old_uin)).one() == PERSON_RETIRED

@@ -32,7 +32,7 @@ from sijill.linkage.linker import DisjointSet, LinkResult
 from sijill.linkage.spec import Thresholds
 
 # A pair scored below this is evidence against a merge, not a weak link: no chain joins it.
-CONTRADICTION_WEIGHT = 2.0
+CONTRADICTION_WEIGHT = 0.0
 # The one-registry guard applies where a registry holds a person twice clearly less often
 # than registries share one: its threshold at least this far above the link threshold.
 SAME_SOURCE_MIN_OFFSET = 1.0

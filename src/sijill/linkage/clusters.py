@@ -187,15 +187,20 @@ def _apart(a: object, b: object) -> bool:
 
 
 def _swapped_twins(row: dict[str, Any]) -> bool:
-    """Return whether the pair looks like twins with one record's names swapped (`SWAPPED_TWINS_SQL`)."""
-    left = _equal(row["family_key_l"], row["given_key_r"]) and _apart(
+    """Return whether the pair looks like twins with names in each other's field (`SWAPPED_TWINS_SQL`)."""
+    left = _equal(row["family_strict_l"], row["given_strict_r"]) and _apart(
         row["given_strict_l"], row["family_strict_r"]
     )
-    right = _equal(row["given_key_l"], row["family_key_r"]) and _apart(
+    right = _equal(row["given_strict_l"], row["family_strict_r"]) and _apart(
         row["family_strict_l"], row["given_strict_r"]
     )
-    both = _equal(row["given_key_l"], row["given_key_r"]) and _apart(
-        row["family_strict_l"], row["family_strict_r"]
+    household = _equal(row["household_ref_l"], row["household_ref_r"]) or _equal(
+        row["guardian_cnie_l"], row["guardian_cnie_r"]
+    )
+    both = (
+        _equal(row["given_strict_l"], row["given_strict_r"])
+        and household
+        and _apart(row["family_strict_l"], row["family_strict_r"])
     )
     return left or right or both
 

@@ -59,6 +59,11 @@ def _as_tuples(
     return out
 
 
+def db_timestamp(session: Session, value: datetime) -> Any:
+    """Return a timestamp as `bulk_insert_tuples` must be given it on this backend."""
+    return _sqlite_datetime()(value) if session.connection().dialect.name == "sqlite" else value
+
+
 def bulk_insert(
     session: Session, table: FromClause, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None
 ) -> int:

@@ -33,7 +33,6 @@ from sijill.history import record_events
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import ExtractFile
 from sijill.sources.staging import (
-    StagedFile,
     duckdb_connection,
     fetch_batches,
     parse_staged,
@@ -241,12 +240,12 @@ def _insert_records(con: Any, session: Session, batch: IngestBatch, new_rows: in
 def _classify_and_write(
     con: Any,
     session: Session,
-    staged: StagedFile,
+    extract: ExtractFile,
     batch: IngestBatch,
     build_id: int | None,
     outcome: IngestOutcome,
 ) -> None:
-    _load_held(con, session, staged.extract.format.source)
+    _load_held(con, session, extract.format.source)
     con.execute(CLASSIFY_SQL)
     _count(con, outcome)
     outcome.superseded = _supersede(con, session, batch, build_id)
@@ -261,8 +260,12 @@ def ingest_extract(
     chunk_size: int = 20_000,
     today: date | None = None,
     on_rows: Callable[[int], None] | None = None,
+    engine: str = "duckdb",
 ) -> IngestOutcome:
-    """Ingest one checked extract file, inside the caller's transaction."""
+    """Ingest one checked extract file, inside the caller's transaction.
+
+    `engine` parses on DuckDB in this process (`duckdb`) or on Spark's executors (`spark`).
+    """
     outcome = IngestOutcome(extract.format.source, extract.path.name)
     if already_ingested(session=session, extract=extract):
         outcome.skipped_same_file = True
@@ -277,10 +280,16 @@ def ingest_extract(
     session.flush()
     con = duckdb_connection()
     try:
-        staged = stage_extract(con, extract, chunk_size=chunk_size, on_rows=on_rows)
-        outcome.read, outcome.lines, outcome.blank_lines = staged.rows, staged.lines, staged.blank_lines
-        parse_staged(con, staged, today=today or date.today())
-        _classify_and_write(con, session, staged, batch, build_id, outcome)
+        if engine == "spark":
+            from sijill.sources.spark import parse_extract_on_spark
+
+            counts = parse_extract_on_spark(con, extract, chunk_size=chunk_size, today=today or date.today())
+            outcome.read, outcome.lines, outcome.blank_lines = counts
+        else:
+            staged = stage_extract(con, extract, chunk_size=chunk_size, on_rows=on_rows)
+            outcome.read, outcome.lines, outcome.blank_lines = staged.rows, staged.lines, staged.blank_lines
+            parse_staged(con, staged, today=today or date.today())
+        _classify_and_write(con, session, extract, batch, build_id, outcome)
     finally:
         con.close()
     batch.rows_read, batch.rows_accepted = outcome.read, outcome.accepted

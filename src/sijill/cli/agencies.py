@@ -1,0 +1,148 @@
+"""`sijill agencies add|list|revoke|rotate`: the partner agencies and their policies."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from sijill.cli.console import console, err_console
+from sijill.cli.database import DbOption, open_register
+
+if TYPE_CHECKING:
+    from sijill.identity import IssuedCredential
+
+agencies_app = typer.Typer(help="Partner agencies, their policies and credentials.", no_args_is_help=True)
+
+
+def _listed(values: list[str] | None) -> tuple[str, ...]:
+    """Accept repeated options and comma-separated lists alike."""
+    return tuple(v.strip() for value in values or [] for v in value.split(",") if v.strip())
+
+
+def _show_credential(issued: "IssuedCredential") -> None:
+    console.print(
+        f"agency {issued.agency}, purpose {issued.purpose}: credential (shown once, keep it secret)"
+    )
+    console.print(issued.credential, soft_wrap=True, highlight=False)
+    err_console.print(
+        f"OAuth2 client id {issued.key_id}; client secret: the part after sjl_{issued.key_id}_",
+        highlight=False,
+    )
+
+
+@agencies_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="The agency's name, e.g. cnops")],
+    purpose: Annotated[str, typer.Option(help="The purpose its policy serves, e.g. health-insurance")],
+    operations: Annotated[
+        list[str], typer.Option("--operations", help="verify, resolve, persons, tokens, ...")
+    ],
+    fields: Annotated[
+        list[str] | None, typer.Option("--fields", help="eKYC fields: uin, birth_date, ...")
+    ] = None,
+    sources: Annotated[list[str] | None, typer.Option("--sources", help="Registries it may resolve")] = None,
+    sector: Annotated[str | None, typer.Option(help="Sector of its tokens, e.g. health")] = None,
+    rate: Annotated[int, typer.Option(help="Calls per second allowed to the agency")] = 100,
+    db: DbOption = None,
+) -> None:
+    """Create an agency (or add a purpose to one) and print its credential once."""
+    from pydantic import ValidationError
+
+    from sijill.errors import UsageError
+    from sijill.identity import Policy, add_agency
+
+    try:
+        policy = Policy(
+            purpose=purpose,
+            operations=_listed(operations),
+            fields=_listed(fields),
+            sources=_listed(sources),
+            sector=sector,
+        )
+    except ValidationError as exc:
+        raise UsageError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+    with open_register(db, write=True) as session:
+        issued = add_agency(session=session, name=name, policy=policy, rate_per_second=rate)
+    _show_credential(issued)
+
+
+@agencies_app.command("list")
+def list_cmd(db: DbOption = None) -> None:
+    """List the agencies, their policies and how many active credentials each has."""
+    from rich.table import Table
+
+    from sijill.identity import list_agencies
+
+    with open_register(db, write=False) as session:
+        agencies = list_agencies(session=session)
+    table = Table(title="Agencies")
+    for col in (
+        "agency",
+        "status",
+        "rate/s",
+        "purpose",
+        "operations",
+        "fields",
+        "sources",
+        "sector",
+        "credentials",
+    ):
+        table.add_column(col)
+    for a in agencies:
+        for p in a.policies or [{}]:
+            table.add_row(
+                a.name,
+                a.status,
+                str(a.rate_per_second),
+                str(p.get("purpose", "")),
+                ", ".join(p.get("operations", [])),  # type: ignore[arg-type]
+                ", ".join(p.get("fields", [])),  # type: ignore[arg-type]
+                ", ".join(p.get("sources", [])),  # type: ignore[arg-type]
+                str(p.get("sector") or ""),
+                str(p.get("active_credentials", 0)),
+            )
+    console.print(table)
+
+
+@agencies_app.command("revoke")
+def revoke(name: Annotated[str, typer.Argument(help="The agency to revoke")], db: DbOption = None) -> None:
+    """Revoke an agency and all its credentials (running servers stop accepting them within seconds)."""
+    from sijill.identity import revoke_agency
+
+    with open_register(db, write=True) as session:
+        count = revoke_agency(session=session, name=name)
+    console.print(f"agency {name} revoked ({count} active credentials revoked)")
+
+
+@agencies_app.command("rotate")
+def rotate(
+    name: Annotated[str, typer.Argument(help="The agency whose credential to replace")],
+    purpose: Annotated[str | None, typer.Option(help="The policy, when the agency has several")] = None,
+    db: DbOption = None,
+) -> None:
+    """Revoke a policy's active credentials and print a new one once."""
+    from sijill.identity import rotate_credential
+
+    with open_register(db, write=True) as session:
+        issued = rotate_credential(session=session, name=name, purpose=purpose)
+    _show_credential(issued)
+
+
+@agencies_app.command("key")
+def key(
+    name: Annotated[str, typer.Argument(help="The agency")],
+    sender_id: Annotated[str, typer.Option("--sender-id", help="Its SPDCI sender id, e.g. spp.example.org")],
+    public_key: Annotated[Path, typer.Option("--public-key", help="Its ed25519 public key (PEM, or base64)")],
+    db: DbOption = None,
+) -> None:
+    """Register the key an agency signs its SPDCI messages with, and its sender id."""
+    from sijill.errors import UsageError
+    from sijill.identity import set_agency_key
+
+    try:
+        text = public_key.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{public_key}: cannot read the key ({type(exc).__name__})") from None
+    with open_register(db, write=True) as session:
+        set_agency_key(session=session, name=name, sender_id=sender_id, public_key=text)
+    console.print(f"agency {name}: SPDCI sender {sender_id}, signing key registered", highlight=False)

@@ -17,6 +17,9 @@ SIDES = (
     "source",
     "sex",
     "birth_date",
+    "birth_year",
+    "birth_month",
+    "birth_day",
     "family_key",
     "family_strict",
     "given_key",
@@ -52,10 +55,14 @@ def _given(name: str | None) -> dict[str, Any]:
 def _side(
     *, source: str, sex: str | None, born: str | None, family: str, given: str | None, **kw: str | None
 ) -> dict[str, Any]:
+    year, month, day = (int(p) for p in born.split("-")) if born else (None, None, None)
     return {
         "source": source,
         "sex": sex,
         "birth_date": born,
+        "birth_year": year,
+        "birth_month": month,
+        "birth_day": day,
         "family_key": loose_key(family),
         "family_strict": strict_key(family),
         **_given(given),
@@ -67,8 +74,8 @@ def _side(
 
 def _pair(a: int, b: int, w: float, left: dict[str, Any] | None = None, **right: Any) -> dict[str, object]:
     """Return one wide scored pair: two records, by default a man, Mohammed El Alaoui, born
-    1980-01-01, in civil (left) and CNIE (right); keyword arguments change the right one."""
-    base = {"sex": "M", "born": "1980-01-01", "family": "العلوي", "given": "محمد"}
+    1980-03-04, in civil (left) and CNIE (right); keyword arguments change the right one."""
+    base = {"sex": "M", "born": "1980-03-04", "family": "العلوي", "given": "محمد"}
     lside = _side(**{"source": "civil", **base, **(left or {})})
     rside = _side(**{"source": "cnie", **base, **right})
     row: dict[str, object] = {"record_id_l": a, "record_id_r": b, "match_weight": w}
@@ -158,7 +165,13 @@ def test_twins_with_their_names_in_each_others_field_never_merge() -> None:
         1, 2, 30.0, {"family": "Ait Abdallah", "given": "Hicham"}, family="Tariq", given="Ait Abdallah"
     )
     both = _pair(
-        1, 2, 30.0, {"family": "Hicham", "given": "Ait Abdallah"}, family="Tariq", given="Ait Abdallah"
+        1,
+        2,
+        30.0,
+        {"family": "Hicham", "given": "Ait Abdallah", "household": "9"},
+        family="Tariq",
+        given="Ait Abdallah",
+        household="9",
     )
     assert _guarded(swapped) and _guarded(both)
 
@@ -224,6 +237,31 @@ def test_connected_components_would_have_merged_the_chain() -> None:
     assert clusters[1] == clusters[2] == clusters[3]
 
 
+def test_two_birth_dates_no_slip_explains_never_link() -> None:
+    assert _guarded(_pair(1, 2, 20.0, born="1980-06-15"))
+    for slip in ("1980-03-05", "1981-03-04", "1980-04-03"):  # one part, a swap
+        assert not _guarded(_pair(1, 2, 20.0, born=slip)), slip
+
+
+def test_a_first_of_january_is_not_taken_for_another_birth_date() -> None:
+    assert not _guarded(_pair(1, 2, 20.0, {"born": "1965-01-01"}, born="1965-04-12"))
+
+
+def test_two_birth_dates_yield_to_an_equal_card() -> None:
+    assert not _guarded(_pair(1, 2, 20.0, {"card": "BK9"}, born="1980-06-15", card="BK9"))
+
+
+def test_a_card_one_keystroke_off_identifies_but_not_in_its_last_digit() -> None:
+    twins = {"given": "محمد"}
+    assert not _guarded(_pair(1, 2, 30.0, {**twins, "card": "BK123456"}, given="محمود", card="BK132456"))
+    assert _guarded(_pair(1, 2, 30.0, {**twins, "card": "BK123456"}, given="محمود", card="BK123457"))
+
+
+def test_names_in_each_others_field_are_the_same_person_when_they_agree() -> None:
+    swapped = _pair(1, 2, 30.0, {"family": "Alaoui", "given": "Youssef"}, family="Youssef", given="Alaoui")
+    assert not _guarded(swapped)
+
+
 def test_reviewers_decisions_override_the_model() -> None:
     recs = _records((1, "civil"), (2, "cnie"), (3, "cnss"))
     pairs = [_pair(1, 2, 25.0), _pair(2, 3, 3.0, {"source": "cnie"}, source="cnss")]
@@ -280,6 +318,18 @@ def test_the_sql_guards_agree_with_the_python_ones() -> None:
         _pair(11, 12, 9.0, {"guardian": "G1", "given": "Mohamed"}, given="Mohamad", guardian="G1"),
         _pair(12, 13, 9.0, {"family": "Hicham", "given": "Ait Ali"}, family="Tariq", given="Ait Ali"),
         _pair(13, 14, 9.0, {"given": "Abdelhak"}, given="عبد الإله"),
+        _pair(14, 15, 9.0, born="1980-06-15"),
+        _pair(15, 16, 9.0, {"born": "1965-01-01"}, born="1965-04-12"),
+        _pair(16, 17, 9.0, {"card": "BK123456"}, given="محمود", card="BK123457"),
+        _pair(17, 18, 9.0, {"family": "Alaoui", "given": "Youssef"}, family="Youssef", given="Alaoui"),
+        _pair(
+            18,
+            19,
+            9.0,
+            {"family": "Sbah", "given": "Seddiki", "household": "3"},
+            given="Esraa",
+            family="Seddiki",
+        ),
     ]
     _agree(pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
@@ -294,8 +344,8 @@ NAMES = ["محمد", "محمود", "Mohamed", "Mahmoud", "Rachid", "Rachit", "ع
             st.sampled_from(NAMES),
             st.sampled_from(NAMES),
             st.sampled_from(["M", "F", None]),
-            st.sampled_from(["1980-01-01", "1980-02-01", None]),
-            st.sampled_from(["A1", "A2", None]),
+            st.sampled_from(["1980-01-01", "1980-02-01", "1981-06-15", None]),
+            st.sampled_from(["A1", "A2", "A12", "B1", None]),
             st.sampled_from(["7", None]),
             st.sampled_from(["civil", "ramed"]),
         ),

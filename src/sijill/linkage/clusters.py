@@ -71,23 +71,24 @@ OTHER_GIVEN_NAME_SQL = (
 )
 
 
-def _far_sql(strict_l: str, strict_r: str, loose_l: str, loose_r: str) -> str:
+def _apart_sql(strict_l: str, strict_r: str) -> str:
     return (
-        f"damerau_levenshtein({strict_l}, {strict_r}) >= {FAR_NAME_EDITS} "
-        f"AND damerau_levenshtein({loose_l}, {loose_r}) >= {TWIN_NAME_EDITS}"
+        f"(substr({strict_l}, 1, 1) <> substr({strict_r}, 1, 1) "
+        f"OR damerau_levenshtein({strict_l}, {strict_r}) >= {TWIN_NAME_EDITS})"
     )
 
 
 # Twins, also when a record has its names in each other's field: the family name of one is
-# the given name of the other (or both records are so written), and the names left are far
-# apart.
+# the given name of the other, and the names left differ by their first sound or by two
+# edits (Esraa / Sbah); or both records are so written, in one household.
+_ONE_HOUSEHOLD = "(household_ref_l = household_ref_r OR guardian_cnie_l = guardian_cnie_r)"
 SWAPPED_TWINS_SQL = (
-    "(family_key_l = given_key_r AND "
-    + _far_sql("given_strict_l", "family_strict_r", "given_key_l", "family_key_r")
-    + ") OR (given_key_l = family_key_r AND "
-    + _far_sql("family_strict_l", "given_strict_r", "family_key_l", "given_key_r")
-    + ") OR (given_key_l = given_key_r AND "
-    + _far_sql("family_strict_l", "family_strict_r", "family_key_l", "family_key_r")
+    "(family_strict_l = given_strict_r AND "
+    + _apart_sql("given_strict_l", "family_strict_r")
+    + ") OR (given_strict_l = family_strict_r AND "
+    + _apart_sql("family_strict_l", "given_strict_r")
+    + f") OR (given_strict_l = given_strict_r AND {_ONE_HOUSEHOLD} AND "
+    + _apart_sql("family_strict_l", "family_strict_r")
     + ")"
 )
 TWINS_SQL = (
@@ -111,7 +112,20 @@ IDENTIFIED_SQL = (
     "OR guardian_cnie_l = guardian_cnie_r, false) AND coalesce(birth_date_l = birth_date_r, false) "
     f"AND {NAMES_CLOSE_SQL})"
 )
-GUARD_SQL = f"(coalesce(sex_l <> sex_r, false) OR {TWINS_SQL}) AND NOT ({IDENTIFIED_SQL})"
+# Two full birth dates that no slip explains: fewer than two of day, month and year agree, not
+# a day/month swap, and neither is a 1 January (often written for a day and month unknown).
+_PARTS = ("birth_year", "birth_month", "birth_day")
+OTHER_BIRTH_DATE_SQL = (
+    "coalesce(birth_date_l <> birth_date_r "
+    "AND NOT ((birth_year_l = birth_year_r AND birth_month_l = birth_month_r) "
+    "OR (birth_year_l = birth_year_r AND birth_day_l = birth_day_r) "
+    "OR (birth_month_l = birth_month_r AND birth_day_l = birth_day_r) "
+    "OR (birth_month_l = birth_day_r AND birth_day_l = birth_month_r)) "
+    "AND NOT ((birth_month_l = 1 AND birth_day_l = 1) OR (birth_month_r = 1 AND birth_day_r = 1)), false)"
+)
+GUARD_SQL = (
+    f"(coalesce(sex_l <> sex_r, false) OR {TWINS_SQL} OR {OTHER_BIRTH_DATE_SQL}) AND NOT ({IDENTIFIED_SQL})"
+)
 COMPACT_PAIRS_SQL = (
     "SELECT record_id_l, record_id_r, match_weight, source_l = source_r AS same_source, "
     "coalesce(birth_date_l <> birth_date_r, false) AS dates_differ, "
@@ -166,18 +180,29 @@ def _far(row: dict[str, Any], columns: tuple[str, str, str, str]) -> bool | None
     )
 
 
+def _apart(a: object, b: object) -> bool:
+    """Return whether two strict keys differ by their first sound or two edits (`_apart_sql`)."""
+    edits = _edits(a, b)
+    return edits is not None and (str(a)[:1] != str(b)[:1] or edits >= TWIN_NAME_EDITS)
+
+
 def _swapped_twins(row: dict[str, Any]) -> bool:
-    """Return whether the pair looks like twins with one record's names swapped (`SWAPPED_TWINS_SQL`)."""
-    left = _equal(row["family_key_l"], row["given_key_r"]) and _far(
-        row, ("given_strict_l", "family_strict_r", "given_key_l", "family_key_r")
+    """Return whether the pair looks like twins with names in each other's field (`SWAPPED_TWINS_SQL`)."""
+    left = _equal(row["family_strict_l"], row["given_strict_r"]) and _apart(
+        row["given_strict_l"], row["family_strict_r"]
     )
-    right = _equal(row["given_key_l"], row["family_key_r"]) and _far(
-        row, ("family_strict_l", "given_strict_r", "family_key_l", "given_key_r")
+    right = _equal(row["given_strict_l"], row["family_strict_r"]) and _apart(
+        row["family_strict_l"], row["given_strict_r"]
     )
-    both = _equal(row["given_key_l"], row["given_key_r"]) and _far(
-        row, ("family_strict_l", "family_strict_r", "family_key_l", "family_key_r")
+    household = _equal(row["household_ref_l"], row["household_ref_r"]) or _equal(
+        row["guardian_cnie_l"], row["guardian_cnie_r"]
     )
-    return left is True or right is True or both is True
+    both = (
+        _equal(row["given_strict_l"], row["given_strict_r"])
+        and household
+        and _apart(row["family_strict_l"], row["family_strict_r"])
+    )
+    return left or right or both
 
 
 def _differ(a: object, b: object) -> bool | None:
@@ -227,12 +252,28 @@ def identified(row: dict[str, Any]) -> bool:
     )
 
 
+def other_birth_date(row: dict[str, Any]) -> bool:
+    """Return whether two full birth dates are two dates, as `OTHER_BIRTH_DATE_SQL` does."""
+    if not (_known(row["birth_date_l"]) and _known(row["birth_date_r"])):
+        return False
+    if row["birth_date_l"] == row["birth_date_r"]:
+        return False
+    y, m, d = (_equal(row[f"{p}_l"], row[f"{p}_r"]) for p in _PARTS)
+    swapped = _equal(row["birth_month_l"], row["birth_day_r"]) and _equal(
+        row["birth_day_l"], row["birth_month_r"]
+    )
+    if (y and m) or (y and d) or (m and d) or swapped:
+        return False
+    first_of_year = any(_equal(row[f"birth_month_{s}"], 1) and _equal(row[f"birth_day_{s}"], 1) for s in "lr")
+    return not first_of_year
+
+
 def guarded(row: dict[str, Any]) -> bool:
     """Return whether a guard stops this pair, as `GUARD_SQL` does."""
     sex = _differ(row["sex_l"], row["sex_r"]) is True
     same_family = _equal(row["family_key_l"], row["family_key_r"]) and other_given_name(row) is True
     twins = _equal(row["birth_date_l"], row["birth_date_r"]) and (same_family or _swapped_twins(row))
-    return (sex or twins) and not identified(row)
+    return (sex or twins or other_birth_date(row)) and not identified(row)
 
 
 def compact_pairs(pairs: pd.DataFrame) -> pd.DataFrame:

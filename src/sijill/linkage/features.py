@@ -10,8 +10,9 @@ becomes null, which the model counts as missing evidence, never as evidence agai
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
-import orjson
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,82 +51,81 @@ def load_records(*, session: Session) -> pd.DataFrame:
     return frame.rename(columns={"id": "record_id"})
 
 
-def _flag_list(value: object) -> list[str]:
-    """Return the flags of a record as a list, whether the driver gave JSON text or a list."""
-    if isinstance(value, list):
-        return value
-    if isinstance(value, str | bytes) and value not in ("[]", b"[]", ""):
-        parsed = orjson.loads(value)
-        return parsed if isinstance(parsed, list) else []
-    return []
-
-
 def void_flagged(records: pd.DataFrame) -> pd.DataFrame:
-    """Return the records with each value flagged malformed (`FLAGGED_FIELDS`) set to null."""
+    """Return the records with each value flagged malformed (`FLAGGED_FIELDS`) set to null.
+
+    Flags come as JSON text (SQLite) or as lists (PostgreSQL); either way a flag's name
+    appears quoted in the text of the value, which is searched without parsing each row.
+    """
     if "flags" not in records:
         return records
-    flags = records["flags"].map(_flag_list)
-    out = records.copy()
+    text = records["flags"].astype(str)
+    out = records
     for flag, column in FLAGGED_FIELDS.items():
-        flagged = flags.map(lambda f, flag=flag: flag in f)
+        flagged = text.str.contains(f"[\"']{flag}[\"']", regex=True)
         if flagged.any():
+            out = out.copy() if out is records else out
             out[column] = out[column].where(~flagged, None)
     return out
 
 
+def _name_pairs(arabic: pd.Series, latin: pd.Series) -> tuple[Any, pd.DataFrame]:
+    """Return, for each record, the code of its (Arabic, Latin) name, and the distinct names."""
+    codes, _ = pd.factorize(arabic.fillna("\x00") + "\x01" + latin.fillna("\x00"))
+    first = pd.DataFrame({"code": codes}).drop_duplicates("code").index
+    distinct = pd.DataFrame({"ar": arabic.to_numpy()[first], "la": latin.to_numpy()[first]})
+    return codes, distinct
+
+
+def _per_record(codes: Any, values: list[str | None], index: pd.Index) -> pd.Series:
+    """Spread the values computed once per distinct name over the records."""
+    spread = np.empty(len(values), dtype=object)
+    spread[:] = values
+    return pd.Series(spread[codes], index=index, dtype=object)
+
+
+def _text_of(ar: object, la: object, spellings: SpellingDictionary) -> str | None:
+    """Return the text a name is keyed from: its Arabic form, else the learnt Arabic behind
+    its Latin spelling, else the spelling."""
+    if isinstance(ar, str) and ar:
+        return ar
+    if isinstance(la, str) and la:
+        return spellings.arabic_for(la) or la
+    return None
+
+
 def _keyed(
-    arabic: pd.Series, latin: pd.Series, spellings: SpellingDictionary, key: Callable[[str], str]
-) -> pd.Series:
-    """Key each name from its Arabic form, else the learnt Arabic behind its Latin spelling."""
-    cache: dict[tuple[object, object], str | None] = {}
-
-    def one(ar: object, la: object) -> str | None:
-        found = cache.get((ar, la), "")
-        if found != "":
-            return found
-        text = ar if isinstance(ar, str) and ar else None
-        if text is None and isinstance(la, str) and la:
-            text = spellings.arabic_for(la) or la
-        value = (key(text) or None) if text else None
-        cache[(ar, la)] = value
-        return value
-
-    return pd.Series([one(a, b) for a, b in zip(arabic, latin, strict=True)], index=arabic.index)
+    arabic: pd.Series, latin: pd.Series, spellings: SpellingDictionary, keys: tuple[Callable[[str], str], ...]
+) -> list[pd.Series]:
+    """Key each name from its Arabic form, else the learnt Arabic behind its Latin spelling,
+    once for each distinct name."""
+    codes, distinct = _name_pairs(arabic, latin)
+    texts = [_text_of(a, b, spellings) for a, b in zip(distinct["ar"], distinct["la"], strict=True)]
+    return [
+        _per_record(codes, [(key(t) or None) if t else None for t in texts], arabic.index) for key in keys
+    ]
 
 
 def add_name_keys(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.DataFrame:
     """Add loose and strict keys of family and given names, and of the Latin forms alone."""
     out = records.copy()
     for part in ("family", "given"):
-        ar, la = out[f"{part}_ar"], out[f"{part}_lat"]
-        out[f"{part}_key"] = _keyed(ar, la, spellings, loose_key)
-        out[f"{part}_strict"] = _keyed(ar, la, spellings, strict_key)
+        out[f"{part}_key"], out[f"{part}_strict"] = _keyed(
+            out[f"{part}_ar"], out[f"{part}_lat"], spellings, (loose_key, strict_key)
+        )
     return out
 
 
-def _read_as(arabic: pd.Series, latin: pd.Series, spellings: SpellingDictionary) -> pd.Series:
-    """Return each given name as the twins guard reads it, or None where it cannot tell.
+def _read_one(
+    ar: object, la: object, spellings: SpellingDictionary, seen_ar: pd.Series, seen_la: pd.Series
+) -> str | None:
+    """Return a given name as the twins guard reads it, or None where it cannot tell.
 
     A name is read from its Arabic form, else from the Arabic almost always behind its Latin
     spelling, else from a Latin spelling the dictionary does not know. It is not read when it
     is a spelling of two names (Touria, for ثريا and تورية), or when no other record carries
     it: a form seen once is more likely a clerk's slip than another name.
     """
-    seen_ar, seen_la = arabic.value_counts(), latin.value_counts()
-    cache: dict[tuple[object, object], str | None] = {}
-
-    def one(ar: object, la: object) -> str | None:
-        key = (ar, la)
-        if key not in cache:
-            cache[key] = _read_one(ar, la, spellings, seen_ar, seen_la)
-        return cache[key]
-
-    return pd.Series([one(a, b) for a, b in zip(arabic, latin, strict=True)], index=arabic.index)
-
-
-def _read_one(
-    ar: object, la: object, spellings: SpellingDictionary, seen_ar: pd.Series, seen_la: pd.Series
-) -> str | None:
     if isinstance(ar, str) and ar:
         return ar if seen_ar.get(ar, 0) >= MIN_NAME_RECORDS else None
     if not isinstance(la, str) or not la:
@@ -135,21 +135,31 @@ def _read_one(
     return la if seen_la.get(la, 0) >= MIN_NAME_RECORDS else None
 
 
-def add_guard_keys(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.DataFrame:
-    """Add the keys of the given name the twins guard compares (`linkage.clusters`): its
+def guard_keys(records: pd.DataFrame, spellings: SpellingDictionary) -> dict[str, pd.Series]:
+    """Return the keys of the given name the twins guard compares (`linkage.clusters`): its
     strict key, the first symbol of the element that makes it, and, when it is known in
     Arabic, its exact key and that key's consonants."""
-    read = _read_as(records["given_ar"], records["given_lat"], spellings)
-    known = read.dropna().unique()
-    forms = {t: form_key(t) or None for t in known}
-    spelt = {t: strict_key(t) or None for t in known}
-    heads = {t: head_key(t)[:1] or None for t in known}
-    out = records.copy()
-    out["given_form"] = read.map(forms)
-    out["given_skeleton"] = out["given_form"].map(_skeleton)
-    out["given_spelt"] = read.map(spelt)
-    out["given_head"] = read.map(heads)
-    return out
+    arabic, latin = records["given_ar"], records["given_lat"]
+    seen_ar, seen_la = arabic.value_counts(), latin.value_counts()
+    codes, distinct = _name_pairs(arabic, latin)
+    read = [
+        _read_one(a, b, spellings, seen_ar, seen_la)
+        for a, b in zip(distinct["ar"], distinct["la"], strict=True)
+    ]
+    forms = [(form_key(t) or None) if t else None for t in read]
+    index = records.index
+    return {
+        "given_form": _per_record(codes, forms, index),
+        "given_skeleton": _per_record(codes, [_skeleton(f) for f in forms], index),
+        "given_spelt": _per_record(codes, [(strict_key(t) or None) if t else None for t in read], index),
+        "given_head": _per_record(codes, [(head_key(t)[:1] or None) if t else None for t in read], index),
+    }
+
+
+def _each_distinct(values: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
+    """Apply a function once to each distinct text value; other values become None."""
+    mapping = {v: fn(v) for v in values.dropna().unique() if isinstance(v, str) and v}
+    return values.map(mapping).astype(object).where(lambda s: s.notna(), None)
 
 
 @lru_cache(maxsize=1)
@@ -178,11 +188,6 @@ def comparable_place(value: str) -> str | None:
     return normalise_latin(value) or None
 
 
-def _place(value: object) -> str | None:
-    """Return a comparable place of birth, or None (see `comparable_place`)."""
-    return comparable_place(value) if isinstance(value, str) and value else None
-
-
 def _skeleton(form: object) -> str | None:
     """Return an exact name key without its long vowels, or None."""
     return "".join(c for c in form if c not in LONG_VOWELS) if isinstance(form, str) else None
@@ -190,32 +195,32 @@ def _skeleton(form: object) -> str | None:
 
 def linkage_frame(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.DataFrame:
     """Return the columns the comparison spec reads, one row a record."""
-    keyed = add_guard_keys(add_name_keys(void_flagged(records), spellings), spellings)
-    full = keyed["birth_precision"] == "day"
-    fathers = keyed["father_given_ar"]
+    records = void_flagged(records)
+    (family_key, family_strict), (given_key, given_strict) = (
+        _keyed(records[f"{part}_ar"], records[f"{part}_lat"], spellings, (loose_key, strict_key))
+        for part in ("family", "given")
+    )
+    full = records["birth_precision"] == "day"
     frame = pd.DataFrame(
         {
-            "record_id": keyed["record_id"].astype("int64"),
-            "source": keyed["source"],
-            "family_key": keyed["family_key"],
-            "given_key": keyed["given_key"],
-            "family_strict": keyed["family_strict"],
-            "given_strict": keyed["given_strict"],
-            "given_form": keyed["given_form"],
-            "given_skeleton": keyed["given_skeleton"],
-            "given_spelt": keyed["given_spelt"],
-            "given_head": keyed["given_head"],
-            "birth_date": keyed["birth_date"].where(full, None),
-            "birth_year": keyed["birth_year"].astype("Int64"),
-            "birth_month": keyed["birth_month"].where(full, None).astype("Int64"),
-            "birth_day": keyed["birth_day"].where(full, None).astype("Int64"),
-            "sex": keyed["sex"],
-            "cnie": keyed["cnie"],
-            "birth_place": keyed["birth_place"].map(_place),
-            "home_commune": keyed["commune"].map(_place),
-            "father_key": fathers.map(lambda f: strict_key(f) or None if isinstance(f, str) else None),
-            "household_ref": keyed["household_ref"],
-            "guardian_cnie": keyed["guardian_cnie"],
+            "record_id": records["record_id"].astype("int64"),
+            "source": records["source"],
+            "family_key": family_key,
+            "given_key": given_key,
+            "family_strict": family_strict,
+            "given_strict": given_strict,
+            **guard_keys(records, spellings),
+            "birth_date": records["birth_date"].where(full, None),
+            "birth_year": records["birth_year"].astype("Int64"),
+            "birth_month": records["birth_month"].where(full, None).astype("Int64"),
+            "birth_day": records["birth_day"].where(full, None).astype("Int64"),
+            "sex": records["sex"],
+            "cnie": records["cnie"],
+            "birth_place": _each_distinct(records["birth_place"], comparable_place),
+            "home_commune": _each_distinct(records["commune"], comparable_place),
+            "father_key": _each_distinct(records["father_given_ar"], lambda f: strict_key(f) or None),
+            "household_ref": records["household_ref"],
+            "guardian_cnie": records["guardian_cnie"],
         }
     )
     return (

@@ -262,28 +262,24 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("given_key", "birth_date"),
     ("family_key", "birth_date"),
     ("cnie",),
-    ("household_ref",),
     ("guardian_cnie",),
 )
 SWAPPED_BLOCK = "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
-# For the records a typo, a date known to the year only or no date at all keeps out of the
-# blocks above: one name, the birth year and a place; both names and a place; both names
-# where a date is missing (the filter on one side keeps that join small). A place is a
-# place of birth on both, or one's commune of residence and the other's of birth.
-_PLACES = (
-    "l.birth_place = r.birth_place",
-    "l.birth_place = r.home_commune",
-    "l.home_commune = r.birth_place",
-)
+# For the records a typo or a date known to the year only keeps out of the blocks above:
+# one name, the birth year and one's commune of residence the other's commune of birth
+# (civil acts against RAMED); both names and such a place; and both names where a date is
+# missing (the filter on one side keeps that join small). A place of birth on both sides, or
+# the household alone, adds many pairs and few links: not blocked on.
+_CROSS_PLACES = ("l.birth_place = r.home_commune", "l.home_commune = r.birth_place")
 PLACE_BLOCKS = (
     *(
         f"l.{name} = r.{name} AND l.birth_year = r.birth_year AND {places}"
         for name in ("family_key", "given_key")
-        for places in _PLACES
+        for places in _CROSS_PLACES
     ),
     *(
         f"l.family_key = r.family_key AND l.given_key = r.given_key AND {places}"
-        for places in (*_PLACES, "l.home_commune = r.home_commune")
+        for places in (*_CROSS_PLACES, "l.home_commune = r.home_commune")
     ),
     *(
         f"{side}.birth_year IS NULL AND l.family_key = r.family_key AND l.given_key = r.given_key"

@@ -35,6 +35,7 @@ MAX_BATCH = 2000
 CHECKPOINT_SECONDS = 1.0
 AUDIT_PATIENCE = 3.0
 RETRY_SECONDS = 0.0003
+MAX_RETRY_SECONDS = 0.004
 Runner = Callable[[Callable[[], list[int]]], Awaitable[list[int]]]
 
 
@@ -159,6 +160,7 @@ class AuditWriter:
             self._lock_file = Path(f"{sqlite_path(self.engine)}.audit-lock").open("a")  # noqa: SIM115
         lock = self._lock_file
         deadline = time.monotonic() + AUDIT_PATIENCE
+        pause = RETRY_SECONDS
         while True:
             if _try_lock(lock):
                 try:
@@ -170,7 +172,8 @@ class AuditWriter:
                     fcntl.flock(lock, fcntl.LOCK_UN)
             elif time.monotonic() > deadline:
                 raise AuditUnavailable("the audit lock was not free in time")
-            await asyncio.sleep(RETRY_SECONDS)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_RETRY_SECONDS)  # a held lock is usually a writer descheduled
 
 
 def _settle(done: "asyncio.Future[Any]", outcome: int | BaseException) -> None:

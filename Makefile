@@ -18,13 +18,10 @@ install: uv
 install-dev: uv
 	$(UV) sync --frozen --all-extras
 
-## The main job: synthetic sources -> register -> quality report, on the embedded SQLite.
+## The main job: synthetic sources -> register (SQLite) -> desk users -> self-contained report.
 demo: install
-	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(UV) run --no-sync sijill synth $(DEMO)/sources --persons $(PERSONS) --seed $(SEED)
-	$(UV) run --no-sync sijill build $(DEMO)/sources --db sqlite:///$(DEMO)/sijill.db
-	$(UV) run --no-sync sijill export crosswalk --out $(DEMO)/crosswalk.csv --db sqlite:///$(DEMO)/sijill.db
-	$(UV) run --no-sync sijill evaluate --truth $(DEMO)/sources/truth.csv --db sqlite:///$(DEMO)/sijill.db
+	rm -rf $(DEMO)
+	$(UV) run --no-sync sijill demo --persons $(PERSONS) --seed $(SEED) --out $(DEMO)
 
 ## Start the local PostgreSQL when it is down (the tests use it).
 postgres:

@@ -68,3 +68,9 @@ class LinkageError(SijillError):
     """A linkage model or run that cannot proceed."""
 
     exit_code = 6
+
+
+class ReviewConflict(SijillError):
+    """A review decision the register's current state no longer allows (already taken, say)."""
+
+    exit_code = 1

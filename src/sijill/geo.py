@@ -41,3 +41,23 @@ def communes() -> dict[str, Commune]:
 def is_known_commune(code: str) -> bool:
     """Return True when the code is in the HCP list."""
     return code in communes()
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """One of the twelve regions of the HCP list."""
+
+    code: str
+    name_fr: str
+    name_ar: str
+    population: int
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, Region]:
+    """Return every region by its HCP code (RR)."""
+    text = resources.files("sijill.data").joinpath("regions.csv").read_text(encoding="utf-8")
+    return {
+        r["code"]: Region(r["code"], r["name_fr"], r["name_ar"], int(r["population_2024"] or 0))
+        for r in csv.DictReader(text.splitlines())
+    }

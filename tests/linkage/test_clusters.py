@@ -1,48 +1,84 @@
-"""Clustering resists chains and obeys the guards, on hand-made scored pairs."""
+"""Clustering resists chains and obeys the guards, and the guards yield to identifying evidence."""
+
+from typing import Any
 
 import duckdb
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs, compact_pairs
 from sijill.linkage.spec import Thresholds
+from sijill.names import loose_key, strict_key
+from sijill.names.keys import form_key, head_key
 
-T = Thresholds(link=6.0, review=2.0, same_source=14.0)
-PAIR_COLUMNS = [
-    "record_id_l",
-    "record_id_r",
-    "match_weight",
-    "source_l",
-    "source_r",
-    "sex_l",
-    "sex_r",
-    "birth_date_l",
-    "birth_date_r",
-    "family_key_l",
-    "family_key_r",
-    "given_key_l",
-    "given_key_r",
-    "given_strict_l",
-    "given_strict_r",
-]
-
-
-def _records(*rows: tuple[int, str, str | None]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["record_id", "source", "birth_date"])
+T = Thresholds()
+SIDES = (
+    "source",
+    "sex",
+    "birth_date",
+    "family_key",
+    "family_strict",
+    "given_key",
+    "given_strict",
+    "given_form",
+    "given_skeleton",
+    "given_spelt",
+    "given_head",
+    "cnie",
+    "household_ref",
+    "guardian_cnie",
+)
+PAIR_COLUMNS = ["record_id_l", "record_id_r", "match_weight", *(f"{c}_{s}" for c in SIDES for s in "lr")]
 
 
-def _pair(
-    a: int,
-    b: int,
-    w: float,
-    *,
-    sources: tuple[str, str] = ("civil", "cnie"),
-    sex: tuple[str, str] = ("M", "M"),
-    born: tuple[str, str] = ("1980-01-01", "1980-01-01"),
-    family: tuple[str, str] = ("LW", "LW"),
-    given: tuple[str, str] = ("MHMD", "MHMD"),
-) -> dict[str, object]:
-    values = [a, b, w, *sources, *sex, *born, *family, *given, *given]
-    return dict(zip(PAIR_COLUMNS, values, strict=True))
+def _given(name: str | None) -> dict[str, Any]:
+    """Return the given-name columns of one record, as the linkage frame computes them."""
+    if name is None:
+        return dict.fromkeys(
+            ("given_key", "given_strict", "given_form", "given_skeleton", "given_spelt", "given_head")
+        )
+    form = form_key(name) or None
+    return {
+        "given_key": loose_key(name),
+        "given_strict": strict_key(name),
+        "given_form": form,
+        "given_skeleton": "".join(c for c in form if c not in "AIU") if form else None,
+        "given_spelt": strict_key(name),
+        "given_head": head_key(name)[:1],
+    }
+
+
+def _side(
+    *, source: str, sex: str | None, born: str | None, family: str, given: str | None, **kw: str | None
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "sex": sex,
+        "birth_date": born,
+        "family_key": loose_key(family),
+        "family_strict": strict_key(family),
+        **_given(given),
+        "cnie": kw.get("card"),
+        "household_ref": kw.get("household"),
+        "guardian_cnie": kw.get("guardian"),
+    }
+
+
+def _pair(a: int, b: int, w: float, left: dict[str, Any] | None = None, **right: Any) -> dict[str, object]:
+    """Return one wide scored pair: two records, by default a man, Mohammed El Alaoui, born
+    1980-01-01, in civil (left) and CNIE (right); keyword arguments change the right one."""
+    base = {"sex": "M", "born": "1980-01-01", "family": "العلوي", "given": "محمد"}
+    lside = _side(**{"source": "civil", **base, **(left or {})})
+    rside = _side(**{"source": "cnie", **base, **right})
+    row: dict[str, object] = {"record_id_l": a, "record_id_r": b, "match_weight": w}
+    for column in SIDES:
+        row[f"{column}_l"], row[f"{column}_r"] = lside[column], rside[column]
+    return row
+
+
+def _records(*rows: tuple[int, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["record_id", "source"])
 
 
 def _cluster(
@@ -58,58 +94,123 @@ def _cluster(
     return result.cluster_of
 
 
+def _guarded(pair: dict[str, object]) -> bool:
+    return bool(compact_pairs(pd.DataFrame([pair], columns=PAIR_COLUMNS))["guarded"].iloc[0])
+
+
+CIVIL_CNIE = _records((1, "civil"), (2, "cnie"))
+
+
 def test_strong_pairs_link() -> None:
-    clusters = _cluster(_records((1, "civil", None), (2, "cnie", None)), [_pair(1, 2, 20.0)])
+    clusters = _cluster(CIVIL_CNIE, [_pair(1, 2, 20.0)])
     assert clusters[1] == clusters[2]
 
 
-def test_different_sex_never_links_whatever_the_score() -> None:
-    pair = _pair(1, 2, 40.0, sex=("M", "F"))
-    assert compact_pairs(pd.DataFrame([pair], columns=PAIR_COLUMNS))["guarded"].tolist() == [True]
-    clusters = _cluster(_records((1, "civil", None), (2, "cnie", None)), [pair])
+def test_different_sex_never_links_on_names_and_date_alone() -> None:
+    pair = _pair(1, 2, 40.0, sex="F")
+    assert _guarded(pair)
+    clusters = _cluster(CIVIL_CNIE, [pair])
     assert clusters[1] != clusters[2]
+
+
+def test_different_sex_yields_to_an_equal_card() -> None:
+    pair = _pair(1, 2, 40.0, {"card": "BK123456"}, sex="F", card="BK123456")
+    assert not _guarded(pair)
+    assert _cluster(CIVIL_CNIE, [pair])[1] == _cluster(CIVIL_CNIE, [pair])[2]
 
 
 def test_twins_never_merge() -> None:
-    pair = _pair(1, 2, 30.0, given=("HSN", "HUSIN"))  # Hassan and Houssine
-    clusters = _cluster(_records((1, "civil", "1980-01-01"), (2, "cnie", "1980-01-01")), [pair])
-    assert clusters[1] != clusters[2]
+    pair = _pair(1, 2, 30.0, {"given": "حسن"}, given="حسين")  # Hassan's record against Houssine's
+    assert _guarded(pair)
+    assert _cluster(CIVIL_CNIE, [pair])[1] != _cluster(CIVIL_CNIE, [pair])[2]
 
 
-def test_twins_named_mohammed_and_ahmed_never_merge() -> None:
-    pair = _pair(1, 2, 30.0, given=("MHMD", "HMD"))
-    clusters = _cluster(_records((1, "civil", "1980-01-01"), (2, "massar", "1980-01-01")), [pair])
-    assert clusters[1] != clusters[2]
+def test_twins_named_with_look_alike_names_never_merge() -> None:
+    for left, right in [
+        ("محمد", "محمود"),  # Mohammed, Mahmoud
+        ("حميد", "أحمد"),  # Hamid, Ahmed
+        ("سعيد", "سعد"),  # Said, Saad
+        ("هشام", "هاشم"),  # Hicham, Hachem: the alif moves
+        ("عصام", "سعد"),  # Issam, Saad: the ʿayn and the alif tell them apart
+        ("عبد الحق", "عبد الإله"),  # Abdelhak, Abdelilah
+        ("عبد الله", "عبدالإله"),  # Abdellah, Abdelilah, joined
+        ("عبد المالك", "عبد الخالق"),  # Abdelmalek, Abdelkhalek: the second element decides
+        ("Abdelhak", "Abdelilah"),
+        ("Jamal", "Kamal"),
+    ]:
+        assert _guarded(_pair(1, 2, 30.0, {"given": left}, given=right)), (left, right)
 
 
 def test_a_typo_in_the_given_name_is_not_taken_for_twins() -> None:
-    pair = _pair(1, 2, 30.0, given=("RCID", "RCIT"))  # Rachid, Rachit
-    clusters = _cluster(_records((1, "civil", "1980-01-01"), (2, "cnie", "1980-01-01")), [pair])
+    for left, right in [
+        ("Rachid", "Rachit"),
+        ("رشيد", "رشيت"),
+        ("Bouchaib", "Bouchiab"),
+        ("محمد", "Mohamed"),
+    ]:
+        assert not _guarded(_pair(1, 2, 30.0, {"given": left}, given=right)), (left, right)
+    clusters = _cluster(CIVIL_CNIE, [_pair(1, 2, 30.0, {"given": "Rachid"}, given="Rachit")])
     assert clusters[1] == clusters[2]
 
 
+def test_twins_with_their_names_in_each_others_field_never_merge() -> None:
+    swapped = _pair(
+        1, 2, 30.0, {"family": "Ait Abdallah", "given": "Hicham"}, family="Tariq", given="Ait Abdallah"
+    )
+    both = _pair(
+        1, 2, 30.0, {"family": "Hicham", "given": "Ait Abdallah"}, family="Tariq", given="Ait Abdallah"
+    )
+    assert _guarded(swapped) and _guarded(both)
+
+
+def test_twins_guard_yields_to_an_equal_card() -> None:
+    # Twins never share a card: one name was miswritten.
+    pair = _pair(1, 2, 30.0, {"given": "محمد", "card": "BK123456"}, given="محمود", card="BK123456")
+    assert not _guarded(pair)
+    assert _cluster(CIVIL_CNIE, [pair])[1] == _cluster(CIVIL_CNIE, [pair])[2]
+
+
+def test_twins_guard_does_not_yield_to_their_shared_household() -> None:
+    pair = _pair(1, 2, 30.0, {"given": "محمد", "household": "77"}, given="محمود", household="77")
+    assert _guarded(pair)
+
+
 def test_two_records_of_one_registry_need_strong_evidence() -> None:
-    recs = _records((1, "ramed", "1980-01-01"), (2, "ramed", "1980-01-01"))
-    weak = _cluster(recs, [_pair(1, 2, 10.0, sources=("ramed", "ramed"))])
-    strong = _cluster(recs, [_pair(1, 2, 20.0, sources=("ramed", "ramed"))])
+    recs = _records((1, "ramed"), (2, "ramed"))
+    weak = _cluster(recs, [_pair(1, 2, 10.0, {"source": "ramed"}, source="ramed")])
+    strong = _cluster(recs, [_pair(1, 2, 20.0, {"source": "ramed"}, source="ramed")])
     assert weak[1] != weak[2]
     assert strong[1] == strong[2]
 
 
+def test_one_registry_twice_yields_to_an_equal_card() -> None:
+    recs = _records((1, "cnss"), (2, "cnss"))
+    pair = _pair(1, 2, 9.0, {"source": "cnss", "card": "BK1"}, source="cnss", card="BK1")
+    assert _cluster(recs, [pair])[1] == _cluster(recs, [pair])[2]
+
+
+def test_one_registry_twice_yields_to_one_household_one_date_and_close_names() -> None:
+    recs = _records((1, "ramed"), (2, "ramed"))
+    left = {"source": "ramed", "given": "Mohamed", "household": "42"}
+    close = _pair(1, 2, 9.0, left, source="ramed", given="Mohamad", household="42")
+    other = _pair(1, 2, 9.0, left, source="ramed", given="Youssef", household="42")
+    assert _cluster(recs, [close])[1] == _cluster(recs, [close])[2]
+    assert _cluster(recs, [other])[1] != _cluster(recs, [other])[2]
+
+
 def test_same_registry_with_different_birth_dates_stays_apart() -> None:
-    recs = _records((1, "civil", "2023-05-22"), (2, "civil", "2023-06-20"))
-    pair = _pair(1, 2, 25.0, sources=("civil", "civil"), born=("2023-05-22", "2023-06-20"))
-    clusters = _cluster(recs, [pair])
-    assert clusters[1] != clusters[2]
+    recs = _records((1, "civil"), (2, "civil"))
+    pair = _pair(1, 2, 25.0, {"born": "2023-05-22"}, source="civil", born="2023-06-20")
+    assert _cluster(recs, [pair])[1] != _cluster(recs, [pair])[2]
 
 
 def test_a_chain_does_not_merge_what_a_contradiction_separates() -> None:
     # 1-2 strong, 2-3 strong, but 1 and 3 were scored as a clear non-match.
-    recs = _records((1, "civil", None), (2, "cnie", None), (3, "cnss", None))
+    recs = _records((1, "civil"), (2, "cnie"), (3, "cnss"))
     pairs = [
         _pair(1, 2, 25.0),
-        _pair(2, 3, 12.0, sources=("cnie", "cnss")),
-        _pair(1, 3, -8.0, sources=("civil", "cnss")),
+        _pair(2, 3, 12.0, {"source": "cnie"}, source="cnss"),
+        _pair(1, 3, -8.0, source="cnss"),
     ]
     clusters = _cluster(recs, pairs)
     assert clusters[1] == clusters[2]
@@ -117,24 +218,30 @@ def test_a_chain_does_not_merge_what_a_contradiction_separates() -> None:
 
 
 def test_connected_components_would_have_merged_the_chain() -> None:
-    recs = _records((1, "civil", None), (2, "cnie", None), (3, "cnss", None))
-    pairs = [_pair(1, 2, 25.0), _pair(2, 3, 12.0, sources=("cnie", "cnss"))]
+    recs = _records((1, "civil"), (2, "cnie"), (3, "cnss"))
+    pairs = [_pair(1, 2, 25.0), _pair(2, 3, 12.0, {"source": "cnie"}, source="cnss")]
     clusters = _cluster(recs, pairs)
     assert clusters[1] == clusters[2] == clusters[3]
 
 
 def test_reviewers_decisions_override_the_model() -> None:
-    recs = _records((1, "civil", None), (2, "cnie", None), (3, "cnss", None))
-    pairs = [_pair(1, 2, 25.0), _pair(2, 3, 3.0, sources=("cnie", "cnss"))]
+    recs = _records((1, "civil"), (2, "cnie"), (3, "cnss"))
+    pairs = [_pair(1, 2, 25.0), _pair(2, 3, 3.0, {"source": "cnie"}, source="cnss")]
     clusters = _cluster(recs, pairs, must=[(2, 3)], cannot=[(1, 2)])
     assert clusters[2] == clusters[3]
     assert clusters[1] != clusters[2]
 
 
+def test_a_reviewers_must_link_overrides_every_guard() -> None:
+    twins = _pair(1, 2, 30.0, {"given": "محمد"}, given="محمود", sex="F")
+    assert _guarded(twins)
+    clusters = _cluster(CIVIL_CNIE, [twins], must=[(1, 2)])
+    assert clusters[1] == clusters[2]
+
+
 def test_uncertain_pairs_go_to_review() -> None:
-    recs = _records((1, "civil", None), (2, "cnie", None))
     result = cluster_pairs(
-        recs,
+        CIVIL_CNIE,
         compact_pairs(pd.DataFrame([_pair(1, 2, 4.0)], columns=PAIR_COLUMNS)),
         T,
         must_link=[],
@@ -144,24 +251,72 @@ def test_uncertain_pairs_go_to_review() -> None:
     assert result.review_pairs == [{"record_id_l": 1, "record_id_r": 2, "match_weight": 4.0}]
 
 
-def test_the_sql_guards_agree_with_the_python_ones() -> None:
-    wide = pd.DataFrame(
-        [
-            _pair(1, 2, 9.0),
-            _pair(1, 3, 9.0, sex=("M", "F")),
-            _pair(2, 3, 9.0, given=("YSF", "MHMD")),
-            _pair(3, 4, 9.0, born=("1980-01-01", None)),
-            _pair(4, 5, 9.0, sex=("M", None)),
-            _pair(5, 6, 9.0, sources=("ramed", "ramed"), born=("1980-01-01", "1981-01-01")),
-            _pair(6, 7, 9.0, given=("YSF", None)),
-            _pair(7, 8, 9.0, given=("MHMD", "HMD")),
-            _pair(8, 9, 9.0, given=("RCID", "RCIT")),
-        ],
-        columns=PAIR_COLUMNS,
-    )
+def _by_sql(wide: pd.DataFrame) -> pd.DataFrame:
     con = duckdb.connect()
     con.register("wide", wide)
-    by_sql = con.execute(COMPACT_PAIRS_SQL.format(table="wide") + " ORDER BY 1, 2").df()
+    return con.execute(COMPACT_PAIRS_SQL.format(table="wide") + " ORDER BY 1, 2").df()
+
+
+def _agree(wide: pd.DataFrame) -> None:
+    by_sql = _by_sql(wide)
     by_python = compact_pairs(wide).sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
-    for column in ("same_source", "dates_differ", "guarded"):
+    for column in ("same_source", "dates_differ", "guarded", "identified"):
         assert by_sql[column].astype(bool).tolist() == by_python[column].astype(bool).tolist(), column
+
+
+def test_the_sql_guards_agree_with_the_python_ones() -> None:
+    pairs = [
+        _pair(1, 2, 9.0),
+        _pair(1, 3, 9.0, sex="F"),
+        _pair(2, 3, 9.0, given="يوسف"),
+        _pair(3, 4, 9.0, born=None),
+        _pair(4, 5, 9.0, sex=None),
+        _pair(5, 6, 9.0, {"source": "ramed"}, source="ramed", born="1981-01-01"),
+        _pair(6, 7, 9.0, given=None),
+        _pair(7, 8, 9.0, given="محمود"),
+        _pair(8, 9, 9.0, {"given": "Rachid"}, given="Rachit"),
+        _pair(9, 10, 9.0, {"card": "A1"}, given="محمود", card="A1"),
+        _pair(10, 11, 9.0, {"household": "7"}, given="Mohamad", household="7"),
+        _pair(11, 12, 9.0, {"guardian": "G1", "given": "Mohamed"}, given="Mohamad", guardian="G1"),
+        _pair(12, 13, 9.0, {"family": "Hicham", "given": "Ait Ali"}, family="Tariq", given="Ait Ali"),
+        _pair(13, 14, 9.0, {"given": "Abdelhak"}, given="عبد الإله"),
+    ]
+    _agree(pd.DataFrame(pairs, columns=PAIR_COLUMNS))
+
+
+NAMES = ["محمد", "محمود", "Mohamed", "Mahmoud", "Rachid", "Rachit", "عبد الحق", "Abdelilah", "Hicham", None]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(NAMES),
+            st.sampled_from(NAMES),
+            st.sampled_from(["M", "F", None]),
+            st.sampled_from(["1980-01-01", "1980-02-01", None]),
+            st.sampled_from(["A1", "A2", None]),
+            st.sampled_from(["7", None]),
+            st.sampled_from(["civil", "ramed"]),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_the_sql_guards_agree_with_the_python_ones_on_any_pair(rows: list[tuple[Any, ...]]) -> None:
+    pairs = [
+        _pair(
+            i,
+            i + 1000,
+            9.0,
+            {"given": gl, "card": "A1", "household": "7", "source": "ramed"},
+            given=gr,
+            sex=sex,
+            born=born,
+            card=card,
+            household=household,
+            source=source,
+        )
+        for i, (gl, gr, sex, born, card, household, source) in enumerate(rows)
+    ]
+    _agree(pd.DataFrame(pairs, columns=PAIR_COLUMNS))

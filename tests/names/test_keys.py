@@ -105,3 +105,44 @@ def test_key_is_stable_under_accents(plain: str, accented: str) -> None:
 )
 def test_key_is_stable_under_particle_spacing(name: str, particle: str) -> None:
     assert name_key(particle + name) == name_key("El " + name)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("عبد الله", "عبد الإله"),
+        ("عبدالله", "عبدالإله"),
+        ("Abdellah", "Abdelilah"),
+        ("عبد الحق", "عبد الإله"),
+    ],
+)
+def test_strict_key_tells_theophoric_compounds_apart(a: str, b: str) -> None:
+    assert strict_key(a) != strict_key(b)
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        ("عبد الإله", "عبدالإله", "Abdelilah", "Abdelillah"),
+        ("عبد الحق", "عبدالحق", "Abdelhak", "Abdel Hak", "Abd El Hak"),
+        ("عبد الكريم", "Abdelkrim", "Abdel Karim", "Abdul Karim"),
+    ],
+)
+def test_compounds_written_joined_or_apart_share_the_strict_key(forms: tuple[str, ...]) -> None:
+    assert len({strict_key(f) for f in forms}) == 1, {f: strict_key(f) for f in forms}
+
+
+def test_head_key_is_the_divine_name_of_a_compound() -> None:
+    from sijill.names.keys import head_key
+
+    assert head_key("Abdelmalek")[:1] != head_key("Abdelkhalek")[:1]
+    assert head_key("عبد الحق") == head_key("Abdelhak")
+    assert head_key("Hassan") == strict_key("Hassan")
+
+
+def test_exact_key_keeps_alif_and_ayn() -> None:
+    from sijill.names.keys import form_key
+
+    assert form_key("هشام") != form_key("هاشم")
+    assert form_key("سعد") != form_key("سعاد")
+    assert form_key("Hicham") == ""

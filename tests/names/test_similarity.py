@@ -46,3 +46,55 @@ def test_similarity_is_a_symmetric_score(a: str, b: str) -> None:
     s = similarity(a, b)
     assert 0.0 <= s <= 1.0
     assert abs(s - similarity(b, a)) < 1e-6
+
+
+LOOK_ALIKES = [
+    ("Karim", "Karima"),
+    ("كريم", "كريمة"),
+    ("Aziz", "عزيزة"),
+    ("محمد", "محمود"),
+    ("حميد", "أحمد"),
+    ("سعيد", "سعد"),
+    ("هشام", "هاشم"),
+    ("حسن", "حسين"),
+    ("حسن", "لحسن"),
+    ("عبد الله", "عبد الحق"),
+    ("Abdelhak", "Abdelilah"),
+    ("عبد الله", "عبدالإله"),
+    ("Abderrahmane", "عبد الكريم"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), LOOK_ALIKES)
+def test_look_alike_names_score_below_spellings_of_one_name(a: str, b: str) -> None:
+    assert similarity(a, b) < 0.85, similarity(a, b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("عبد الإله", "Abdelilah"),
+        ("عبدالإله", "Abd El Ilah"),
+        ("عبد العزيز", "Abdel Aziz"),
+        ("Abdelaziz", "ABD EL AZIZ"),
+        ("عبد الرحمن", "Abderrahmane"),
+        ("Abdellah", "Abdelah"),
+        ("Khalid", "خالد"),
+        ("Mouhamed", "محمد"),
+        ("Hicham", "هشام"),
+        ("Lmokhtar", "المختار"),
+    ],
+)
+def test_one_name_scores_high_however_written(a: str, b: str) -> None:
+    assert similarity(a, b) >= 0.85, similarity(a, b)
+
+
+def test_the_second_element_of_a_compound_decides() -> None:
+    assert similarity("Abdelhak", "عبد الحق") > 0.95
+    assert similarity("Abdelhak", "Abdelhakim") < 0.7
+    assert similarity("عبد المالك", "عبد الخالق") < similarity("عبد المالك", "Abdelmalek")
+
+
+def test_an_arabic_long_vowel_or_alif_makes_another_name() -> None:
+    assert similarity("سعد", "سعاد") < 0.8
+    assert similarity("محمد", "محمود") < similarity("محمد", "Mohamed")

@@ -177,3 +177,20 @@ def test_each_registry_is_tunable_from_a_config(tmp_path: Path) -> None:
     assert _rows(tmp_path / "massar.csv") == []
     with pytest.raises(ValueError, match="unknown registry"):
         config_from_dict({"registries": {"dgsn": {}}})
+
+
+def test_households_declare_each_members_document_and_the_heads_marital_status(written: Path) -> None:
+    rows = _rows(written / "households.csv")
+    truth = {(t["source"], t["source_id"]): t["person_id"] for t in _rows(written / "truth.csv")}
+    for row in rows[:200]:
+        members = [m.split(":")[0] for m in row["members"].split(";")]
+        documents = row["member_ids"].split(";")
+        assert len(documents) == len(members)
+        for person, document in zip(members, documents, strict=True):
+            if document:
+                source, _, source_id = document.partition(":")
+                assert source in ("cnie", "civil", "massar")
+                assert truth[(source, source_id)] == person
+    statuses = Counter(r["head_marital_status"] for r in rows)
+    assert set(statuses) <= {"married", "widowed", "divorced", "single"}
+    assert statuses["married"] > statuses["widowed"] > 0

@@ -82,6 +82,7 @@ def build(
             progress=hooks,
             retrain=retrain,
             wait_seconds=wait,
+            compute="spark" if engine == "spark" else "duckdb",
         )
         bar.update(
             task, completed=sum(f.read for f in summary.files), total=sum(f.read for f in summary.files)

@@ -117,9 +117,16 @@ def review_decide(
     note: str | None = None,
     db: DbOption = None,
 ) -> None:
-    """Record a decision; every later build respects it (must-link or cannot-link)."""
-    from sijill.linkage import decide_review
+    """Record a decision and apply it now (merge or keep apart); every later build respects it."""
+    from sijill.register import settle_review
 
     with open_register(db, write=True) as session:
-        decide_review(session=session, item_id=item_id, decision=decision.value, reviewer=by, note=note)
-    console.print(f"review {item_id}: {decision.value}; run `sijill build` to apply it")
+        outcome = settle_review(
+            session=session, item_id=item_id, decision=decision.value, reviewer=by, note=note
+        )
+    if outcome.absorbed_uins:
+        console.print(
+            f"review {item_id}: match; {', '.join(outcome.absorbed_uins)} now alias {outcome.survivor_uin}"
+        )
+    else:
+        console.print(f"review {item_id}: {decision.value}; applied to the register")

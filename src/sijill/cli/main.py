@@ -6,14 +6,18 @@ from typing import Annotated, NoReturn
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import evaluate, export, serve, synth
+from sijill.cli import demo, evaluate, export, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.households import households_app
+from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.programs import programs_app
 from sijill.cli.residents import residents_app
 from sijill.cli.uin import uin_app
+from sijill.cli.users import desk_app, users_app
 from sijill.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, SijillError
 
 app = typer.Typer(
@@ -35,6 +39,7 @@ app.command("build")(build_cmd.build)
 app.command("quarantine")(export.quarantine)
 app.command("synth")(synth.synth)
 app.command("evaluate")(evaluate.evaluate_cmd)
+app.command("demo")(demo.demo)
 db_app.command("upgrade")(build_cmd.db_upgrade)
 app.add_typer(export.export_app, name="export")
 app.add_typer(uin_app, name="uin")
@@ -43,6 +48,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(model_app, name="model")
 app.add_typer(linkage_app, name="linkage")
 app.add_typer(review_app, name="review")
+app.add_typer(households_app, name="households")
+app.add_typer(index_app, name="index")
+app.add_typer(programs_app, name="programs")
+app.add_typer(users_app, name="users")
+app.add_typer(desk_app, name="desk")
 app.command("serve")(serve.serve)
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(audit_app, name="audit")

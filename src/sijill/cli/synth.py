@@ -18,15 +18,27 @@ def synth(
     config: Annotated[
         Path | None, typer.Option(help="JSON file of coverage and noise overrides per registry")
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="Noise profile: default, clerk_spellings, enrolled_twice, latin_sparse, stale_codes, "
+            "year_only (see docs/benchmarks.md); --config applies on top"
+        ),
+    ] = "default",
 ) -> None:
     """Generate a synthetic Moroccan population: five extracts, truth.csv, households.csv."""
     from rich.progress import Progress
 
     from sijill.synth import generate
-    from sijill.synth.config import config_from_dict
+    from sijill.synth.config import load_profile
 
     try:
-        settings = config_from_dict(json.loads(config.read_text(encoding="utf-8"))) if config else None
+        chosen = load_profile(profile)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--profile") from exc
+    try:
+        extra = json.loads(config.read_text(encoding="utf-8")) if config else None
+        settings = chosen.config(extra)
     except (OSError, ValueError, TypeError) as exc:
         raise typer.BadParameter(f"{config}: {exc}", param_hint="--config") from exc
     with Progress(console=console) as bar:

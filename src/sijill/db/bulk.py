@@ -59,6 +59,11 @@ def _as_tuples(
     return out
 
 
+def db_timestamp(session: Session, value: datetime) -> Any:
+    """Return a timestamp as `bulk_insert_tuples` must be given it on this backend."""
+    return _sqlite_datetime()(value) if session.connection().dialect.name == "sqlite" else value
+
+
 def bulk_insert(
     session: Session, table: FromClause, rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None
 ) -> int:
@@ -102,6 +107,26 @@ def bulk_insert_tuples(
         cursor.executemany(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', tuples)
         cursor.close()
     return len(tuples)
+
+
+def copy_from_duckdb(session: Session, table: FromClause, names: Sequence[str], con: Any, sql: str) -> None:
+    """Write the rows of a DuckDB query into a PostgreSQL table without a Python object per value.
+
+    DuckDB writes CSV (an empty string quoted, NULL unquoted: PostgreSQL's own CSV rules) to a
+    temporary file that COPY streams into the session's transaction.
+    """
+    import tempfile
+
+    table = cast(Table, table)
+    with tempfile.TemporaryDirectory(prefix="sijill-copy-") as tmp:
+        path = f"{tmp}/rows.csv"
+        con.execute(f"COPY ({sql}) TO '{path}' (FORMAT csv, HEADER false)")
+        quoted = ", ".join(f'"{n}"' for n in names)
+        raw = session.connection().connection.driver_connection
+        copy_sql = f'COPY "{table.name}" ({quoted}) FROM STDIN (FORMAT csv)'
+        with raw.cursor() as cursor, cursor.copy(copy_sql) as copy, open(path, "rb") as f:  # type: ignore[union-attr]
+            while block := f.read(1 << 20):
+                copy.write(block)
 
 
 def next_ids(session: Session, table: FromClause, count: int) -> list[int]:

@@ -3,11 +3,12 @@
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert
+from sijill.db.bulk import bulk_insert_tuples, db_timestamp
 from sijill.history.models import HistoryEvent
 
 _COLUMNS = ["at", "build_id", "entity", "entity_id", "action", "detail"]
@@ -20,18 +21,19 @@ def record_events(*, session: Session, build_id: int | None, events: Sequence[di
     """
     if not events:
         return 0
-    now = utcnow()
+    now = db_timestamp(session, utcnow())
     rows = [
-        {
-            "at": e.get("at") or now,
-            "build_id": build_id,
-            **{k: e[k] for k in ("entity", "action")},
-            "entity_id": str(e["entity_id"]),
-            "detail": e.get("detail") or {},
-        }
+        (
+            db_timestamp(session, e["at"]) if e.get("at") else now,
+            build_id,
+            e["entity"],
+            str(e["entity_id"]),
+            e["action"],
+            orjson.dumps(e.get("detail") or {}).decode(),
+        )
         for e in events
     ]
-    return bulk_insert(session, HistoryEvent.__table__, rows, _COLUMNS)
+    return bulk_insert_tuples(session, HistoryEvent.__table__, _COLUMNS, rows)
 
 
 def events_of(*, session: Session, entity: str, entity_id: str | int) -> list[HistoryEvent]:

@@ -1,14 +1,24 @@
-"""Cluster scored pairs into persons, resisting chains, with guards no score can override.
+"""Cluster scored pairs into persons, resisting chains, with guards that weigh evidence.
 
 Plain connected components over-merge: one wrong edge joins two whole persons. Here edges
 are taken strongest first, and two clusters join only when nothing between them says they
-differ: no reviewer's cannot-link, no pair of records of different sex, no twins, no pair
-the model scored as a clear non-match, and no two records of one registry without strong
-evidence that they are one person entered twice (a high score and no other date of birth).
+differ: no reviewer's cannot-link, no pair the model scored as a clear non-match, and no pair
+a guard stops. A guard stops a merge when the evidence it is about is there, and yields to
+identifying evidence it cannot explain away:
 
-The scored pairs arrive compact, one row a pair: the two record ids, the match weight and
-three flags computed where the pairs are (`COMPACT_PAIRS_SQL`, in DuckDB or Spark), so that
-millions of pairs cost a few numeric columns in memory.
+- different sex;
+- twins: one family name and one full birth date, and given names that are different names
+  (Mohammed / Mahmoud, Abdelhak / Abdelilah), not one name with a typo (Rachid / Rachit);
+- one registry twice: two records of one registry join only with strong evidence (a high
+  score and no other date of birth), since a registry rarely holds a person twice.
+
+Each yields to an equal card number (twins never share one), and to an equal household with
+the same full birth date and names within a typo; a reviewer's must-link overrides them all.
+
+The scored pairs arrive compact, one row a pair: the two record ids, the match weight and four
+flags computed where the pairs are (`COMPACT_PAIRS_SQL`, in DuckDB or Spark), so that millions
+of pairs cost a few numeric columns in memory. `compact_pairs` is the same in Python, for the
+tests and for scoring one pair at a time.
 """
 
 from dataclasses import dataclass, field
@@ -16,65 +26,229 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import DamerauLevenshtein
 
 from sijill.linkage.linker import DisjointSet, LinkResult
 from sijill.linkage.spec import Thresholds
 
+# A pair scored below this is evidence against a merge, not a weak link: no chain joins it.
 CONTRADICTION_WEIGHT = 0.0
+# The one-registry guard applies where a registry holds a person twice clearly less often
+# than registries share one: its threshold at least this far above the link threshold.
+SAME_SOURCE_MIN_OFFSET = 1.0
 MAX_REVIEW_PAIRS = 20_000
-COMPACT_COLUMNS = ["record_id_l", "record_id_r", "match_weight", "same_source", "dates_differ", "guarded"]
+COMPACT_COLUMNS = [
+    "record_id_l",
+    "record_id_r",
+    "match_weight",
+    "same_source",
+    "dates_differ",
+    "guarded",
+    "identified",
+]
 
-# The hard guards, as SQL on Splink's predictions (columns retained as `<name>_l`, `<name>_r`):
-# different sex; twins: one family and full birth date, and given names that differ by more
-# than a typo (a typo is one edit past the first letter: Rachid / Rachit; twins' names are
-# not: Mohammed / Ahmed, Hassan / Houssine, Hamid / Hamza).
+# Given names are other names, not one name with a typo, when they differ in the element that
+# makes the name (its first sound: Hassan / Lahcen; the divine name of a compound: Abdelmalek
+# / Abdelkhalek), or by two edits or more. Where both are known in Arabic, their exact keys
+# decide, which also see alif and ʿayn (Hicham / Hachem, Issam / Saad), and one edit that
+# only adds, drops or changes a long vowel makes another name (Mohammed / Mahmoud, Said /
+# Saad, Hamid / Ahmed, Abdellah / Abdelilah). A Latin spelling alone cannot show long vowels
+# reliably (Khalid for خالد), so then its strict key decides, without the vowel rule. A name
+# the guard does not read (a spelling of two names, a form no other record carries: a slip)
+# is another name only when no slip explains the gap (`FAR_NAME_EDITS` apart, strict and loose).
 TWIN_NAME_EDITS = 2
-GUARD_SQL = (
-    "coalesce(sex_l <> sex_r, false) OR coalesce(birth_date_l = birth_date_r "
-    "AND family_key_l = family_key_r AND given_strict_l <> given_strict_r "
-    "AND (substr(given_strict_l, 1, 1) <> substr(given_strict_r, 1, 1) "
-    f"OR levenshtein(given_strict_l, given_strict_r) >= {TWIN_NAME_EDITS}), false)"
+FAR_NAME_EDITS = 3
+OTHER_GIVEN_NAME_SQL = (
+    "CASE WHEN given_form_l IS NOT NULL AND given_form_r IS NOT NULL "
+    "THEN given_form_l <> given_form_r AND (given_head_l <> given_head_r "
+    f"OR damerau_levenshtein(given_form_l, given_form_r) >= {TWIN_NAME_EDITS} "
+    "OR given_skeleton_l = given_skeleton_r) "
+    "WHEN given_spelt_l IS NOT NULL AND given_spelt_r IS NOT NULL "
+    "THEN given_spelt_l <> given_spelt_r AND (given_head_l <> given_head_r "
+    f"OR damerau_levenshtein(given_spelt_l, given_spelt_r) >= {TWIN_NAME_EDITS}) "
+    f"ELSE damerau_levenshtein(given_strict_l, given_strict_r) >= {FAR_NAME_EDITS} "
+    f"AND damerau_levenshtein(given_key_l, given_key_r) >= {TWIN_NAME_EDITS} END"
 )
+
+
+def _far_sql(strict_l: str, strict_r: str, loose_l: str, loose_r: str) -> str:
+    return (
+        f"damerau_levenshtein({strict_l}, {strict_r}) >= {FAR_NAME_EDITS} "
+        f"AND damerau_levenshtein({loose_l}, {loose_r}) >= {TWIN_NAME_EDITS}"
+    )
+
+
+# Twins, also when a record has its names in each other's field: the family name of one is
+# the given name of the other (or both records are so written), and the names left are far
+# apart.
+SWAPPED_TWINS_SQL = (
+    "(family_key_l = given_key_r AND "
+    + _far_sql("given_strict_l", "family_strict_r", "given_key_l", "family_key_r")
+    + ") OR (given_key_l = family_key_r AND "
+    + _far_sql("family_strict_l", "given_strict_r", "family_key_l", "given_key_r")
+    + ") OR (given_key_l = given_key_r AND "
+    + _far_sql("family_strict_l", "family_strict_r", "family_key_l", "family_key_r")
+    + ")"
+)
+TWINS_SQL = (
+    "coalesce(birth_date_l = birth_date_r AND ((family_key_l = family_key_r "
+    f"AND ({OTHER_GIVEN_NAME_SQL})) OR {SWAPPED_TWINS_SQL}), false)"
+)
+# Identifying evidence no guard explains away: the same card, or the same household with the
+# same full birth date and both names within a typo (the same person entered twice).
+NAMES_CLOSE_SQL = (
+    f"coalesce(NOT ({OTHER_GIVEN_NAME_SQL}) AND damerau_levenshtein(given_strict_l, given_strict_r) <= 1 "
+    "AND damerau_levenshtein(family_strict_l, family_strict_r) <= 1, false)"
+)
+# The same card, or a card one keystroke off (but not in its last digit: twins who applied
+# together may hold consecutive numbers).
+SAME_CARD_SQL = (
+    "coalesce(cnie_l = cnie_r OR (damerau_levenshtein(cnie_l, cnie_r) = 1 "
+    "AND substr(cnie_l, 1, length(cnie_l) - 1) <> substr(cnie_r, 1, length(cnie_r) - 1)), false)"
+)
+IDENTIFIED_SQL = (
+    f"{SAME_CARD_SQL} OR (coalesce(household_ref_l = household_ref_r "
+    "OR guardian_cnie_l = guardian_cnie_r, false) AND coalesce(birth_date_l = birth_date_r, false) "
+    f"AND {NAMES_CLOSE_SQL})"
+)
+GUARD_SQL = f"(coalesce(sex_l <> sex_r, false) OR {TWINS_SQL}) AND NOT ({IDENTIFIED_SQL})"
 COMPACT_PAIRS_SQL = (
     "SELECT record_id_l, record_id_r, match_weight, source_l = source_r AS same_source, "
     "coalesce(birth_date_l <> birth_date_r, false) AS dates_differ, "
-    f"({GUARD_SQL}) AS guarded FROM {{table}}"
+    f"({GUARD_SQL}) AS guarded, ({IDENTIFIED_SQL}) AS identified FROM {{table}}"
 )
 
 
-def _differ(left: pd.Series, right: pd.Series) -> pd.Series:
-    """Return True where both values are known and differ (SQL's coalesce(l <> r, false))."""
-    return left.notna() & right.notna() & (left != right)
+def _known(value: object) -> bool:
+    return isinstance(value, str) or (value is not None and value is not pd.NA and value == value)
 
 
-def _other_given_name(a: object, b: object) -> bool:
-    """Return True when two given-name keys differ by more than a typo (as in GUARD_SQL)."""
-    if not isinstance(a, str) or not isinstance(b, str) or a == b:
+def _equal(a: object, b: object) -> bool:
+    """Return True where both values are known and equal (SQL's coalesce(a = b, false))."""
+    return _known(a) and _known(b) and a == b
+
+
+def _edits(a: object, b: object) -> int | None:
+    """Return the Damerau-Levenshtein distance of two known strings, else None (SQL NULL)."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return None
+    return int(DamerauLevenshtein.distance(a, b))
+
+
+def other_given_name(row: dict[str, Any]) -> bool | None:
+    """Return whether two given names are different names, as `OTHER_GIVEN_NAME_SQL` does
+    (None where SQL gives NULL)."""
+    form_l, form_r = row["given_form_l"], row["given_form_r"]
+    if isinstance(form_l, str) and isinstance(form_r, str):
+        if form_l == form_r:
+            return False
+        edits = _edits(form_l, form_r)
+        assert edits is not None
+        vowels_only = row["given_skeleton_l"] == row["given_skeleton_r"]
+        return _or(_differ(row["given_head_l"], row["given_head_r"]), edits >= TWIN_NAME_EDITS, vowels_only)
+    spelt_l, spelt_r = row["given_spelt_l"], row["given_spelt_r"]
+    if isinstance(spelt_l, str) and isinstance(spelt_r, str):
+        if spelt_l == spelt_r:
+            return False
+        edits = _edits(spelt_l, spelt_r)
+        assert edits is not None
+        return _or(_differ(row["given_head_l"], row["given_head_r"]), edits >= TWIN_NAME_EDITS)
+    return _far(row, ("given_strict_l", "given_strict_r", "given_key_l", "given_key_r"))
+
+
+def _far(row: dict[str, Any], columns: tuple[str, str, str, str]) -> bool | None:
+    """Return whether two names are far apart on strict and loose keys, as `_far_sql` does."""
+    strict = _edits(row[columns[0]], row[columns[1]])
+    loose = _edits(row[columns[2]], row[columns[3]])
+    return _and(
+        None if strict is None else strict >= FAR_NAME_EDITS,
+        None if loose is None else loose >= TWIN_NAME_EDITS,
+    )
+
+
+def _swapped_twins(row: dict[str, Any]) -> bool:
+    """Return whether the pair looks like twins with one record's names swapped (`SWAPPED_TWINS_SQL`)."""
+    left = _equal(row["family_key_l"], row["given_key_r"]) and _far(
+        row, ("given_strict_l", "family_strict_r", "given_key_l", "family_key_r")
+    )
+    right = _equal(row["given_key_l"], row["family_key_r"]) and _far(
+        row, ("family_strict_l", "given_strict_r", "family_key_l", "given_key_r")
+    )
+    both = _equal(row["given_key_l"], row["given_key_r"]) and _far(
+        row, ("family_strict_l", "family_strict_r", "family_key_l", "family_key_r")
+    )
+    return left is True or right is True or both is True
+
+
+def _differ(a: object, b: object) -> bool | None:
+    """Return a <> b with SQL's NULL: None when either is unknown."""
+    return None if not _known(a) or not _known(b) else a != b
+
+
+def _or(*terms: bool | None) -> bool | None:
+    """Return SQL's OR of three-valued terms."""
+    if any(t is True for t in terms):
+        return True
+    return None if any(t is None for t in terms) else False
+
+
+def _and(*terms: bool | None) -> bool | None:
+    """Return SQL's AND of three-valued terms."""
+    if any(t is False for t in terms):
         return False
-    return a[:1] != b[:1] or Levenshtein.distance(a, b) >= TWIN_NAME_EDITS
+    return None if any(t is None for t in terms) else True
+
+
+def _within_one(a: object, b: object) -> bool:
+    edits = _edits(a, b)
+    return edits is not None and edits <= 1
+
+
+def same_card(a: object, b: object) -> bool:
+    """Return whether two card numbers are one card, as `SAME_CARD_SQL` does."""
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    return a == b or (DamerauLevenshtein.distance(a, b) == 1 and a[:-1] != b[:-1])
+
+
+def identified(row: dict[str, Any]) -> bool:
+    """Return whether a pair carries identifying evidence, as `IDENTIFIED_SQL` does."""
+    if same_card(row["cnie_l"], row["cnie_r"]):
+        return True
+    household = _equal(row["household_ref_l"], row["household_ref_r"]) or _equal(
+        row["guardian_cnie_l"], row["guardian_cnie_r"]
+    )
+    if not household or not _equal(row["birth_date_l"], row["birth_date_r"]):
+        return False
+    return (
+        other_given_name(row) is False
+        and _within_one(row["given_strict_l"], row["given_strict_r"])
+        and _within_one(row["family_strict_l"], row["family_strict_r"])
+    )
+
+
+def guarded(row: dict[str, Any]) -> bool:
+    """Return whether a guard stops this pair, as `GUARD_SQL` does."""
+    sex = _differ(row["sex_l"], row["sex_r"]) is True
+    same_family = _equal(row["family_key_l"], row["family_key_r"]) and other_given_name(row) is True
+    twins = _equal(row["birth_date_l"], row["birth_date_r"]) and (same_family or _swapped_twins(row))
+    return (sex or twins) and not identified(row)
 
 
 def compact_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """Return the compact pairs of a frame of wide pairs, as `COMPACT_PAIRS_SQL` does."""
-    other_name = [
-        _other_given_name(a, b) for a, b in zip(pairs["given_strict_l"], pairs["given_strict_r"], strict=True)
-    ]
-    twins = (
-        pairs["birth_date_l"].notna()
-        & (pairs["birth_date_l"] == pairs["birth_date_r"])
-        & (pairs["family_key_l"] == pairs["family_key_r"])
-        & pd.Series(other_name, index=pairs.index)
-    )
+    rows = pairs.to_dict("records")
     return pd.DataFrame(
         {
             "record_id_l": pairs["record_id_l"],
             "record_id_r": pairs["record_id_r"],
             "match_weight": pairs["match_weight"],
             "same_source": pairs["source_l"] == pairs["source_r"],
-            "dates_differ": _differ(pairs["birth_date_l"], pairs["birth_date_r"]),
-            "guarded": _differ(pairs["sex_l"], pairs["sex_r"]) | twins,
-        }
+            "dates_differ": [_differ(r["birth_date_l"], r["birth_date_r"]) is True for r in rows],
+            "guarded": [guarded(r) for r in rows],
+            "identified": [identified(r) for r in rows],
+        },
+        index=pairs.index,
     )
 
 
@@ -95,6 +269,7 @@ class ChainResistantClustering:
     duplicates: set[int] = field(default_factory=set)
     review: list[dict[str, Any]] = field(default_factory=list)
     best: dict[int, float] = field(default_factory=dict)
+    one_registry_guard: bool = True
 
     def add_records(self, records: pd.DataFrame) -> None:
         sources = {s: s for s in records["source"].unique()}
@@ -110,7 +285,11 @@ class ChainResistantClustering:
                 key = _key(a, b)
                 if key in self.blocked:
                     return False
-                if self.source_of[a] == self.source_of[b] and key not in self.duplicates:
+                if (
+                    self.one_registry_guard
+                    and self.source_of[a] == self.source_of[b]
+                    and key not in self.duplicates
+                ):
                     return False
         return True
 
@@ -135,12 +314,12 @@ class ChainResistantClustering:
         refused = pairs["guarded"].to_numpy(dtype=bool) | (weights < CONTRADICTION_WEIGHT)
         self.blocked = self._keys(left[refused], right[refused])
         self.blocked |= {_key(a, b) for a, b in cannot_link}
-        twice = (
-            pairs["same_source"].to_numpy(dtype=bool)
-            & ~pairs["dates_differ"].to_numpy(dtype=bool)
-            & (weights >= self.thresholds.same_source)
+        strong = ~pairs["dates_differ"].to_numpy(dtype=bool) & (weights >= self.thresholds.same_source)
+        twice = pairs["same_source"].to_numpy(dtype=bool) & (
+            strong | pairs["identified"].to_numpy(dtype=bool)
         )
         self.duplicates = self._keys(left[twice], right[twice])
+        self.one_registry_guard = self.thresholds.same_source >= self.thresholds.link + SAME_SOURCE_MIN_OFFSET
         for a, b in must_link:
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra != rb:

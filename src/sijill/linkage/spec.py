@@ -76,16 +76,16 @@ def _name(part: str, other: str) -> ComparisonSpec:
             Level("strict keys equal", f"{s}_l = {s}_r", tf_column=s, m_prior=0.85, u_prior=0.005),
             Level("loose keys equal", f"{k}_l = {k}_r", m_prior=0.05, u_prior=0.002),
             Level(
-                "loose keys one edit apart",
-                f"levenshtein({k}_l, {k}_r) <= 1",
-                m_prior=0.04,
-                u_prior=0.02,
-            ),
-            Level(
                 "written in the other name's field",
                 f"{s}_l = {o}_r OR {o}_l = {s}_r",
                 m_prior=0.03,
                 u_prior=0.0005,
+            ),
+            Level(
+                "loose keys one edit apart",
+                f"levenshtein({k}_l, {k}_r) <= 1",
+                m_prior=0.04,
+                u_prior=0.02,
             ),
             Level(
                 "strict keys two edits apart",
@@ -106,8 +106,10 @@ def _birth_date() -> ComparisonSpec:
             Level("null", f"{y}_l IS NULL OR {y}_r IS NULL", null=True),
             Level("same full date", "birth_date_l = birth_date_r", m_prior=0.85, u_prior=0.0001),
             Level(
+                # The fewer people born that year (the old), the more a shared year tells.
                 "same year, one known to the year only",
                 f"(birth_date_l IS NULL OR birth_date_r IS NULL) AND {y}_l = {y}_r",
+                tf_column=y,
                 m_prior=0.04,
                 u_prior=0.0001,
             ),
@@ -124,6 +126,8 @@ def _birth_date() -> ComparisonSpec:
                 m_prior=0.05,
                 u_prior=0.005,
             ),
+            # Splink scales the year's term frequencies by this exact level's u.
+            Level("same year", f"{y}_l = {y}_r", m_prior=0.01, u_prior=0.01),
             Level("within a year", f"abs({y}_l - {y}_r) <= 1", m_prior=0.02, u_prior=0.04),
         ),
     )
@@ -143,6 +147,25 @@ def _exact(
                 tf_column=column if tf else None,
                 m_prior=m,
                 u_prior=u,
+            ),
+        ),
+    )
+
+
+def _birth_place() -> ComparisonSpec:
+    return ComparisonSpec(
+        "birth_place",
+        "place or commune of birth",
+        (
+            Level("null", "birth_place_l IS NULL OR birth_place_r IS NULL", null=True),
+            Level(
+                "equal", "birth_place_l = birth_place_r", tf_column="birth_place", m_prior=0.85, u_prior=0.02
+            ),
+            Level(
+                "one typo apart",
+                "levenshtein(birth_place_l, birth_place_r) <= 1",
+                m_prior=0.03,
+                u_prior=0.002,
             ),
         ),
     )
@@ -173,6 +196,33 @@ def _father() -> ComparisonSpec:
     )
 
 
+def _home() -> ComparisonSpec:
+    # RAMED knows where a member lives, the civil act where the person was born: most people,
+    # rural people above all, live in the commune they were born in.
+    born_here = "birth_place_l = home_commune_r OR home_commune_l = birth_place_r"
+    return ComparisonSpec(
+        "home_commune",
+        "commune of residence, against the other record's commune of residence or of birth",
+        (
+            Level(
+                "null",
+                "NOT ((birth_place_l IS NOT NULL AND home_commune_r IS NOT NULL) "
+                "OR (home_commune_l IS NOT NULL AND birth_place_r IS NOT NULL) "
+                "OR (home_commune_l IS NOT NULL AND home_commune_r IS NOT NULL))",
+                null=True,
+            ),
+            Level("same commune of residence", "home_commune_l = home_commune_r", m_prior=0.7, u_prior=0.01),
+            Level("lives where the other was born", born_here, m_prior=0.6, u_prior=0.01),
+            Level(
+                "commune of residence one typo apart",
+                "levenshtein(home_commune_l, home_commune_r) <= 1",
+                m_prior=0.03,
+                u_prior=0.001,
+            ),
+        ),
+    )
+
+
 def _household() -> ComparisonSpec:
     both_household = "household_ref_l IS NOT NULL AND household_ref_r IS NOT NULL"
     both_guardian = "guardian_cnie_l IS NOT NULL AND guardian_cnie_r IS NOT NULL"
@@ -183,6 +233,13 @@ def _household() -> ComparisonSpec:
             Level("null", f"NOT (({both_household}) OR ({both_guardian}))", null=True),
             Level("same RAMED household", "household_ref_l = household_ref_r", m_prior=0.6, u_prior=0.001),
             Level("same guardian card", "guardian_cnie_l = guardian_cnie_r", m_prior=0.6, u_prior=0.001),
+            Level(
+                "household or guardian card one typo apart",
+                "levenshtein(household_ref_l, household_ref_r) <= 1 "
+                "OR levenshtein(guardian_cnie_l, guardian_cnie_r) <= 1",
+                m_prior=0.05,
+                u_prior=0.0005,
+            ),
         ),
     )
 
@@ -193,8 +250,9 @@ COMPARISONS: tuple[ComparisonSpec, ...] = (
     _birth_date(),
     _exact("sex", "sex", "sex", m=0.995, u=0.5),
     _cnie(),
-    _exact("birth_place", "place or commune of birth", "birth_place", tf=True, m=0.85, u=0.02),
+    _birth_place(),
     _father(),
+    _home(),
     _household(),
 )
 
@@ -204,18 +262,47 @@ BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("given_key", "birth_date"),
     ("family_key", "birth_date"),
     ("cnie",),
+    ("household_ref",),
+    ("guardian_cnie",),
 )
 SWAPPED_BLOCK = "l.family_key = r.given_key AND l.given_key = r.family_key AND l.birth_year = r.birth_year"
+# For the records a typo, a date known to the year only or no date at all keeps out of the
+# blocks above: one name, the birth year and a place; both names and a place; both names
+# where a date is missing (the filter on one side keeps that join small). A place is a
+# place of birth on both, or one's commune of residence and the other's of birth.
+_PLACES = (
+    "l.birth_place = r.birth_place",
+    "l.birth_place = r.home_commune",
+    "l.home_commune = r.birth_place",
+)
+PLACE_BLOCKS = (
+    *(
+        f"l.{name} = r.{name} AND l.birth_year = r.birth_year AND {places}"
+        for name in ("family_key", "given_key")
+        for places in _PLACES
+    ),
+    *(
+        f"l.family_key = r.family_key AND l.given_key = r.given_key AND {places}"
+        for places in (*_PLACES, "l.home_commune = r.home_commune")
+    ),
+    *(
+        f"{side}.birth_year IS NULL AND l.family_key = r.family_key AND l.given_key = r.given_key"
+        for side in "lr"
+    ),
+)
 DETERMINISTIC_RULES = (
     "l.family_strict = r.family_strict AND l.given_strict = r.given_strict AND l.birth_date = r.birth_date",
     "l.cnie = r.cnie AND l.birth_year = r.birth_year",
 )
 EM_BLOCKS = (("family_key", "given_key", "birth_year"),)
+# Columns the clustering guards read besides those the comparisons retain (`linkage.clusters`).
+GUARD_COLUMNS = ("source", "given_form", "given_skeleton", "given_spelt", "given_head")
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Match weights: link above `link`, review between `review` and `link`."""
+    """Match weights: link above `link`, review between `review` and `link`; two records of
+    one registry need up to `same_source` (see `linkage.training.same_source_threshold`)."""
 
     link: float = 6.0
     review: float = 2.0
@@ -232,7 +319,7 @@ class LinkageSpec:
     def settings(self) -> SettingsCreator:
         """Return the Splink settings of this spec (untrained)."""
         rules: list[Any] = [block_on(*cols) for cols in BLOCKING_RULES]
-        rules.append(SWAPPED_BLOCK)
+        rules += [SWAPPED_BLOCK, *PLACE_BLOCKS]
         return SettingsCreator(
             link_type="dedupe_only",
             unique_id_column_name="record_id",
@@ -240,7 +327,7 @@ class LinkageSpec:
             blocking_rules_to_generate_predictions=rules,
             retain_intermediate_calculation_columns=True,
             retain_matching_columns=True,
-            additional_columns_to_retain=["source"],
+            additional_columns_to_retain=list(GUARD_COLUMNS),
             max_iterations=20,
             em_convergence=0.001,
         )

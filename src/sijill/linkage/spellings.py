@@ -1,6 +1,6 @@
 """Learn the dictionary of spellings from records that carry both scripts, and keep it."""
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from sijill.linkage.models import NameSpelling
@@ -9,23 +9,25 @@ from sijill.sources.models import ACCEPTED, SourceRecord
 
 
 def learn_spellings(*, session: Session) -> SpellingDictionary:
-    """Mine (Arabic, Latin) pairs of every accepted record and store the counts afresh."""
+    """Mine (Arabic, Latin) pairs of every accepted record and store the counts afresh.
+
+    The database counts the pairs (a country writes millions of records with a few tens of
+    thousands of distinct spellings); each distinct pair is learnt once with its count.
+    """
     learnt = SpellingDictionary()
-    stmt = select(
-        SourceRecord.family_ar,
-        SourceRecord.family_lat,
-        SourceRecord.given_ar,
-        SourceRecord.given_lat,
-    ).where(
-        SourceRecord.status == ACCEPTED,
-        SourceRecord.family_ar.is_not(None) | SourceRecord.given_ar.is_not(None),
-        SourceRecord.family_lat.is_not(None) | SourceRecord.given_lat.is_not(None),
-    )
-    for fam_ar, fam_lat, giv_ar, giv_lat in session.execute(stmt).yield_per(20_000):
-        if fam_ar and fam_lat:
-            learnt.add(fam_ar, fam_lat)
-        if giv_ar and giv_lat:
-            learnt.add(giv_ar, giv_lat)
+    for arabic, latin in (
+        (SourceRecord.family_ar, SourceRecord.family_lat),
+        (SourceRecord.given_ar, SourceRecord.given_lat),
+    ):
+        stmt = (
+            select(arabic, latin, func.count())
+            .where(SourceRecord.status == ACCEPTED, arabic.is_not(None), latin.is_not(None))
+            .group_by(arabic, latin)
+            .order_by(arabic, latin)
+        )
+        for ar, la, n in session.execute(stmt):
+            if ar and la:
+                learnt.add(ar, la, count=int(n))
     session.execute(delete(NameSpelling))
     rows = [{"arabic": ar, "latin": la, "count": n} for ar, la, n in learnt]
     for i in range(0, len(rows), 5000):

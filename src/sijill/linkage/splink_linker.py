@@ -2,7 +2,7 @@
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -11,8 +11,8 @@ from splink import Linker
 from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs
 from sijill.linkage.features import linkage_frame
 from sijill.linkage.linker import LinkResult, TrainedModel
-from sijill.linkage.spec import LinkageSpec
-from sijill.linkage.training import train
+from sijill.linkage.spec import GUARD_COLUMNS, LinkageSpec
+from sijill.linkage.training import same_source_threshold, train
 from sijill.names import SpellingDictionary
 from sijill.settings import get_settings
 
@@ -115,19 +115,22 @@ class SplinkLinker:
             settings = trained.settings
             timing["training"] = time.perf_counter() - start - sum(timing.values())
         else:
-            settings = self.model
+            # A model saved by an earlier version may retain fewer columns than the guards read.
+            settings = {**self.model, "additional_columns_to_retain": list(GUARD_COLUMNS)}
         linker = Linker(table, settings, log_level=logging.ERROR)
         predictions = linker.inference.predict()
         sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)
         pairs = linker.misc.query_sql(sql, output_type="pandas")
         timing["prediction"] = time.perf_counter() - start - sum(timing.values())
-        result = cluster_pairs(
-            frame, pairs, self.spec.thresholds, must_link=must_link, cannot_link=cannot_link
+        thresholds = replace(
+            self.spec.thresholds, same_source=same_source_threshold(frame, self.spec.thresholds)
         )
+        result = cluster_pairs(frame, pairs, thresholds, must_link=must_link, cannot_link=cannot_link)
         timing["clustering"] = time.perf_counter() - start - sum(timing.values())
         result.figures.update(
             {
                 "candidate_pairs": len(pairs),
+                "same_source_threshold": round(thresholds.same_source, 2),
                 "linker": self.name,
                 "linking_seconds": {k: round(v, 2) for k, v in timing.items()},
             }

@@ -1,6 +1,7 @@
 """Train the linkage model without luck: u sampled with a seed, m from shared cards, EM checked."""
 
 import logging
+import math
 from typing import Any
 
 import pandas as pd
@@ -8,7 +9,7 @@ from splink import Linker, block_on
 from splink.internals.exceptions import EMTrainingException
 
 from sijill.linkage.linker import TrainedModel
-from sijill.linkage.spec import DETERMINISTIC_RULES, EM_BLOCKS
+from sijill.linkage.spec import DETERMINISTIC_RULES, EM_BLOCKS, Thresholds
 
 logger = logging.getLogger(__name__)
 U_SAMPLE_PAIRS = 500_000
@@ -37,6 +38,45 @@ def card_label_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     pairs = cards.merge(cards, on=["cnie", "birth_year"], suffixes=("_l", "_r"))
     pairs = pairs[pairs["record_id_l"] < pairs["record_id_r"]]
     return pairs[["record_id_l", "record_id_r"]].reset_index(drop=True)
+
+
+def _pairs(sizes: pd.Series) -> int:
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _sure_pairs(frame: pd.DataFrame) -> tuple[int, int]:
+    """Return (pairs of one registry, all pairs) among the records the deterministic rules
+    join: the same names and full birth date, or the same card and birth year."""
+    same = total = 0
+    for keys in (["family_strict", "given_strict", "birth_date"], ["cnie", "birth_year"]):
+        known = frame.dropna(subset=keys)
+        total += _pairs(known.groupby(keys).size())
+        same += _pairs(known.groupby([*keys, "source"]).size())
+    return same, total
+
+
+def same_source_threshold(frame: pd.DataFrame, thresholds: Thresholds) -> float:
+    """Return the match weight two records of one registry need, from how often this data
+    holds a person twice in one registry.
+
+    The model's prior is one for every pair; but a registry rarely holds a person twice,
+    while a person is usually in several registries, so a pair of one registry needs more
+    evidence by the log ratio of the two priors. They are estimated from the pairs the
+    deterministic rules join (which share of them is of one registry) against the share of
+    all pairs that is of one registry; a file of one registry (a deduplication) needs none.
+    The result lies between the link threshold and `thresholds.same_source`.
+    """
+    sizes = frame.groupby("source").size()
+    all_pairs = _pairs(pd.Series([len(frame)]))
+    share_of_pairs = _pairs(sizes) / all_pairs if all_pairs else 1.0
+    if share_of_pairs >= 1.0:
+        return thresholds.link
+    same, total = _sure_pairs(frame)
+    share_of_matches = (same + 0.5) / (total + 1.0)
+    prior_same = share_of_matches / share_of_pairs
+    prior_other = (1.0 - share_of_matches) / (1.0 - share_of_pairs)
+    offset = math.log2(prior_other / prior_same)
+    return min(max(thresholds.link + offset, thresholds.link), thresholds.same_source)
 
 
 def level_weights(settings: dict[str, Any]) -> dict[str, list[float]]:

@@ -53,6 +53,7 @@ _LATIN_DIGRAPHS = {
     "ck": "K",
     "qu": "K",
     "oo": "U",
+    "ee": "I",
 }
 _LATIN_SINGLE = {
     "b": "B",
@@ -83,10 +84,14 @@ _LATIN_SUN = ("t", "th", "d", "dh", "r", "z", "s", "ch", "sh", "n", "l")
 # assimilated one (Errahmani, Ettazi, Echcherkaoui).
 _JOINED_ARTICLE = re.compile(r"^(?:el(?=[a-z]{5})|e(?=(tt|dd|rr|zz|ss|nn|ch)[a-z]{2}))")
 _ABD_EL_SUN = re.compile(r"^(abd|abou|bou)[ae]l(?=(?:" + "|".join(_LATIN_SUN) + r"))")
+# Abdul, Abdoul, Abdal, Abdil: the article of a theophoric compound, however the vowel is written.
+_ABD_VOWEL = re.compile(r"^abd(?:ou|u|a|i)l(?=[a-z]|$)")
+_LATIN_COMPOUND_HEADS = ("abd", "abou", "bou")
 
 
-def _arabic_symbols(word: str) -> list[str]:
-    """Return the sound symbols of one normalised Arabic word (article removed)."""
+def _arabic_symbols(word: str, *, exact: bool = False) -> list[str]:
+    """Return the sound symbols of one normalised Arabic word (article removed); `exact`
+    also writes the letters Latin spellings cannot show: alif inside a word (A) and ʿayn (E)."""
     out: list[str] = []
     for i, ch in enumerate(word):
         nxt = word[i + 1] if i + 1 < len(word) else ""
@@ -102,6 +107,12 @@ def _arabic_symbols(word: str) -> list[str]:
         elif ch == "ة" and i and word[i - 1] == "ا":
             out.append("T")  # حياة Hayat, نجاة Najat: the ending is said t
         elif ch in "ةى" or (ch == "ا" and last):
+            out.append("A")
+        elif ch == "إ" and i:
+            out.append("I")  # عبد الإله, Abdelilah: the hamza of Ilah is said i
+        elif exact and ch == "ع":
+            out.append("E")
+        elif exact and ch in "اأ" and i:
             out.append("A")
     return out
 
@@ -130,8 +141,9 @@ def _arabic_words(text: str) -> list[str]:
     return words
 
 
-def _latin_symbols(word: str) -> list[str]:
-    """Return the sound symbols of one normalised Latin word (article removed)."""
+def _latin_symbols(word: str, *, vowels: bool = False) -> list[str]:
+    """Return the sound symbols of one normalised Latin word (article removed); `vowels`
+    also writes the short vowels a, e, o (lower case), which Arabic script leaves out."""
     out: list[str] = []
     i, n = 0, len(word)
     while i < n:
@@ -146,8 +158,8 @@ def _latin_symbols(word: str) -> list[str]:
             out.append("W" if nxt and nxt in _LATIN_VOWELS else "U")
             i += 2
             continue
-        if pair == "rh" and i == 0:
-            out.append("G")  # Rhizlane, Rhazi: a French rendering of غ
+        if pair == "rh" and (i == 0 or (word[i - 1] not in _LATIN_VOWELS and word[i - 1] != "r")):
+            out.append("G")  # Rhizlane, Rhazi, Amrhar: a French rendering of غ
             i += 2
             continue
         if pair == "gu" and nxt and nxt in "aeiy":
@@ -158,9 +170,20 @@ def _latin_symbols(word: str) -> list[str]:
             out.append(_LATIN_DIGRAPHS[pair])
             i += 2
             continue
-        out.extend(_latin_single(word, i))
+        sounds = _latin_single(word, i)
+        if not sounds and vowels and word[i] in "aeo" and word[i - 1 : i] != word[i]:
+            sounds = [word[i]]
+        out.extend(sounds)
         i += 1
     return out
+
+
+def _silent_final_h(word: str) -> bool:
+    """Return True when a final h only ends an a (Fatimah, Jamilah), not Allah or Ilah."""
+    divine = word == "ilah" or (
+        word.endswith("lah") and (word.startswith("abd") or word.endswith(("llah", "lilah")))
+    )
+    return word.endswith("ah") and not divine
 
 
 def _latin_single(word: str, i: int) -> list[str]:
@@ -168,7 +191,7 @@ def _latin_single(word: str, i: int) -> list[str]:
     ch = word[i]
     nxt = word[i + 1] if i + 1 < len(word) else ""
     last = i == len(word) - 1
-    if ch == "h" and last and word.endswith("ah") and not word.endswith("lah"):
+    if ch == "h" and last and _silent_final_h(word):
         return []  # Fatimah, Aminah: the h only ends the a
     if ch in _LATIN_SINGLE:
         return list(_LATIN_SINGLE[ch])
@@ -179,7 +202,7 @@ def _latin_single(word: str, i: int) -> list[str]:
     if ch == "i":
         between_vowels = 0 < i < len(word) - 1 and word[i - 1] in "aeo" and nxt in "aeo"
         return ["Y"] if between_vowels else ["I"]
-    if ch == "a" and word[i:] == "ah" and not word.endswith("lah"):
+    if ch == "a" and word[i:] == "ah" and _silent_final_h(word):
         return ["A"]
     if ch == "u":
         return ["U"] if word[i - 1 : i] != "o" else []
@@ -190,8 +213,8 @@ def _latin_single(word: str, i: int) -> list[str]:
 
 def _strip_latin_article(word: str) -> str:
     """Drop a joined article (Elalaoui, Errahmani) and the l of abdel before a sun letter."""
-    if word.startswith(("abd", "abou", "bou")):
-        word = _ABD_EL_SUN.sub(r"\1", word)
+    if word.startswith(_LATIN_COMPOUND_HEADS):
+        word = _ABD_EL_SUN.sub(r"\1", _ABD_VOWEL.sub("abdel", word))
     if word.startswith("e"):
         word = _JOINED_ARTICLE.sub("", word, count=1)
     return word
@@ -200,16 +223,19 @@ def _strip_latin_article(word: str) -> str:
 def _latin_words(text: str) -> list[str]:
     """Return the words of a Latin name with articles dropped and compounds joined."""
     words: list[str] = []
-    joined = False
+    joined = article = False
     for token in normalise_latin(text).split():
         if token in LATIN_ARTICLES:
+            article = True
             continue
         token = _strip_latin_article(token)
         if joined and words:
-            words[-1] = _ABD_EL_SUN.sub(r"\1", words[-1] + token)
+            # Abd El Hak is Abdelhak: the article written apart stays inside the compound.
+            link = "el" if article and words[-1] in _LATIN_COMPOUND_HEADS else ""
+            words[-1] = _ABD_EL_SUN.sub(r"\1", words[-1] + link + token)
         else:
             words.append(token)
-        joined = token in LATIN_JOINERS
+        joined, article = token in LATIN_JOINERS, False
     return words
 
 
@@ -257,6 +283,51 @@ def strict_key(text: str) -> str:
         False
     """
     return "".join(_collapse(list(w), strict=True) for w in word_symbols(text))
+
+
+@lru_cache(maxsize=500_000)
+def form_key(text: str) -> str:
+    """Return the exact key of an Arabic name: the strict key with alif and ʿayn, which tell
+    apart names Latin spellings blur (هشام / هاشم, سعد / سعاد); empty for a Latin name.
+
+    Example:
+        >>> form_key("هشام") != form_key("هاشم") and strict_key("هشام") == strict_key("هاشم")
+        True
+    """
+    if not is_arabic(text):
+        return ""
+    words = (_arabic_symbols(w, exact=True) for w in _arabic_words(text))
+    return "".join(_collapse(w, strict=True) for w in words)
+
+
+# Abd and its article (Abdel-, Abdal-, Abde- before a doubled sun letter); the l of an
+# article before a sun letter is already dropped (Abdellatif -> abdlatif).
+_LATIN_ABD = re.compile(r"^abd(?:[aeiou]l|[ae](?=(?:tt|dd|rr|zz|ss|nn|ch|sh|th)))?")
+
+
+@lru_cache(maxsize=500_000)
+def head_key(text: str) -> str:
+    """Return the strict key of the element that makes a name: the divine name of a
+    theophoric compound (Abdelhak -> Hak, عبد الإله -> إله), else the whole name.
+
+    Two compounds share Abd; the element after it decides whether they are one name.
+
+    Example:
+        >>> head_key("Abdelhak") == head_key("عبد الحق") != head_key("Abdelilah")
+        True
+    """
+    if is_arabic(text):
+        tokens = normalise_arabic(text).split()
+        if len(tokens) > 1 and tokens[0] == "عبد":
+            element = _strip_arabic_article(tokens[1], after_compound=False)
+            return _collapse(_arabic_symbols(element), strict=True)
+        return strict_key(text)
+    words = _latin_words(text)
+    if words and words[0].startswith("abd"):
+        element = _LATIN_ABD.sub("", words[0], count=1)
+        if element:
+            return _collapse(_latin_symbols(element), strict=True)
+    return strict_key(text)
 
 
 def name_key(text: str) -> str:

@@ -7,8 +7,10 @@ from functools import lru_cache
 _ARABIC_RANGE = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _DIACRITICS = re.compile(r"[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED]")
 _TATWEEL = "\u0640"
-# A word-initial hamzated alif before ل is kept (إلهام is not the article ال + هام).
-_HAMZA_BEFORE_LAM = re.compile(r"(?:(?<=\s)|^)([أإ])(?=ل)")
+# A word-initial hamzated alif before ل is kept (إلهام is not the article ال + هام), and so is
+# the hamza-i right after an article (الإله, Ilah: عبد الإله is not عبد الله).
+_HAMZA_BEFORE_LAM = re.compile(r"(?:(?<=\s)|^)([أإ])(?=ل)|(?:(?<=\sال)|(?<=^ال))(إ)")
+_JOINED_ABD = re.compile(r"(?:(?<=\s)|^)عبد(?=ال.)")
 # Alef maqsura ends a name with the sound a (مصطفى Mustapha, هدى Houda): read as final alef.
 _FINAL_ALEF_MAQSURA = re.compile(r"ى(?=\s|$)")
 _ARABIC_LETTER_MAP = str.maketrans(
@@ -80,6 +82,8 @@ LATIN_JOINERS = frozenset(
     }
 )
 LATIN_TITLES = {
+    "med": "mohammed",
+    "mhd": "mohammed",
     "my": "moulay",
     "mly": "moulay",
     "mol": "moulay",
@@ -105,6 +109,7 @@ def normalise_arabic(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     text = _FINAL_ALEF_MAQSURA.sub("ا", text)
+    text = _JOINED_ABD.sub("عبد ", text)
     text = _HAMZA_BEFORE_LAM.sub(lambda m: "\u0000" if m.group(1) == "أ" else "\u0001", text)
     text = text.translate(_ARABIC_LETTER_MAP).replace("\u0000", "أ").replace("\u0001", "إ")
     text = text.replace("ء", "")

@@ -8,6 +8,7 @@ from sijill.names.normalise import is_arabic, normalise_arabic, normalise_latin
 
 MIN_COUNT = 2
 MIN_SHARE = 0.5
+SURE_SHARE = 0.9  # a spelling this dominated by one Arabic form is read as that form alone
 
 
 @dataclass
@@ -48,6 +49,15 @@ class SpellingDictionary:
         """Return the Arabic form most often behind this Latin spelling, when clear enough."""
         return _dominant(self._by_latin.get(normalise_latin(latin)))
 
+    def sure_arabic_for(self, latin: str) -> str | None:
+        """Return the Arabic form behind this Latin spelling when almost every record that
+        carries both says so (Touria is written for ثريا and for تورية: neither is sure)."""
+        return _dominant(self._by_latin.get(normalise_latin(latin)), share=SURE_SHARE)
+
+    def knows_latin(self, latin: str) -> bool:
+        """Return True when this Latin spelling was seen beside any Arabic form."""
+        return normalise_latin(latin) in self._by_latin
+
     def latin_for(self, arabic: str) -> str | None:
         """Return the Latin spelling most often given to this Arabic form, when clear enough."""
         return _dominant(self._by_arabic.get(normalise_arabic(arabic)))
@@ -72,7 +82,7 @@ def _aligned_words(arabic: str, latin: str) -> list[tuple[str, str]]:
     return list(zip(ar_words, la_words, strict=True))
 
 
-def _dominant(counter: Counter[str] | None) -> str | None:
+def _dominant(counter: Counter[str] | None, *, share: float = MIN_SHARE) -> str | None:
     """Return the most frequent entry when it is seen often enough and dominates.
 
     A tie goes to the first entry in code-point order, never to the order the records came
@@ -81,6 +91,6 @@ def _dominant(counter: Counter[str] | None) -> str | None:
     if not counter:
         return None
     (best, n), total = min(counter.items(), key=lambda kv: (-kv[1], kv[0])), sum(counter.values())
-    if n < MIN_COUNT or n / total < MIN_SHARE:
+    if n < MIN_COUNT or n / total < share:
         return None
     return best

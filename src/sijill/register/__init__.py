@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sijill.register.assign import AssignOutcome, assign_persons
     from sijill.register.flows import BuildProgress, BuildSummary, link_and_assign, run_build
+    from sijill.register.golden import GOLDEN_FIELDS
     from sijill.register.models import (
         PERSON_ACTIVE,
         PERSON_DECEASED,
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
         Link,
         Person,
     )
+    from sijill.register.review import ReviewOutcome, merge_reviewed, persons_of_records, settle_review
     from sijill.register.service import (
         CROSSWALK_COLUMNS,
         crosswalk_rows,
@@ -35,6 +37,7 @@ _WHERE = {
     "BuildSummary": "flows",
     "link_and_assign": "flows",
     "run_build": "flows",
+    "GOLDEN_FIELDS": "golden",
     "PERSON_ACTIVE": "models",
     "PERSON_DECEASED": "models",
     "PERSON_MERGED": "models",
@@ -42,6 +45,10 @@ _WHERE = {
     "Build": "models",
     "Link": "models",
     "Person": "models",
+    "ReviewOutcome": "review",
+    "merge_reviewed": "review",
+    "persons_of_records": "review",
+    "settle_review": "review",
     "CROSSWALK_COLUMNS": "service",
     "crosswalk_rows": "service",
     "export_crosswalk": "service",
@@ -51,6 +58,7 @@ _WHERE = {
 }
 __all__ = [
     "CROSSWALK_COLUMNS",
+    "GOLDEN_FIELDS",
     "PERSON_ACTIVE",
     "PERSON_DECEASED",
     "PERSON_MERGED",
@@ -61,14 +69,18 @@ __all__ = [
     "BuildSummary",
     "Link",
     "Person",
+    "ReviewOutcome",
     "assign_persons",
     "crosswalk_rows",
     "export_crosswalk",
     "get_person_by_uin",
     "link_and_assign",
+    "merge_reviewed",
+    "persons_of_records",
     "quarantined",
     "resolve_source_id",
     "run_build",
+    "settle_review",
 ]
 
 

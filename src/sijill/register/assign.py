@@ -21,10 +21,10 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert, next_ids
+from sijill.db.bulk import bulk_insert_tuples, db_timestamp, next_ids
 from sijill.history import record_events
 from sijill.linkage import LinkResult
-from sijill.register.golden import GOLDEN_FIELDS, goldens_of
+from sijill.register.golden import GOLDEN_FIELDS, golden_rows, goldens_of
 from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Link, Person
 from sijill.register.versions import is_another_person
 from sijill.sources import ACCEPTED, NAME_FIELDS, SourceRecord
@@ -32,7 +32,6 @@ from sijill.uin.service import alias_uins, issue_uins, retire_uins, store_uins
 
 logger = logging.getLogger(__name__)
 _CHUNK = 5000
-_EMPTY_PERSON: dict[str, Any] = {c.name: None for c in Person.__table__.columns if c.name != "id"}
 
 
 @dataclass
@@ -171,20 +170,19 @@ def _plan(
     return plan
 
 
-def _create_persons(
-    session: Session, goldens: list[dict[str, Any]], build_id: int | None
-) -> list[tuple[int, str]]:
-    """Insert new persons, with their golden attributes and fresh UINs; return (id, UIN)."""
+_PERSON_COLUMNS = ["id", "uin", *GOLDEN_FIELDS, "provenance", "status", "created_at", "updated_at"]
+
+
+def _create_persons(session: Session, goldens: list[tuple[Any, ...]], build_id: int | None) -> list[int]:
+    """Insert new persons from `golden_rows` (cluster, *goldens, provenance, status), with
+    fresh UINs, in bulk; return their ids, in the order of the rows."""
     if not goldens:
         return []
     uins = issue_uins(session=session, count=len(goldens))
     ids = next_ids(session, Person.__table__, len(goldens))
-    now = utcnow()
-    rows = [
-        {**_EMPTY_PERSON, **g, "id": i, "uin": u, "created_at": now, "updated_at": now}
-        for g, i, u in zip(goldens, ids, uins, strict=True)
-    ]
-    bulk_insert(session, Person.__table__, rows, ["id", *_EMPTY_PERSON])
+    now = db_timestamp(session, utcnow())
+    rows = [(i, u, *g[1:], now, now) for g, i, u in zip(goldens, ids, uins, strict=True)]
+    bulk_insert_tuples(session, Person.__table__, _PERSON_COLUMNS, rows)
     store_uins(session=session, holders=zip(ids, uins, strict=True))
     _history(
         session,
@@ -194,7 +192,7 @@ def _create_persons(
             for i, u in zip(ids, uins, strict=True)
         ],
     )
-    return list(zip(ids, uins, strict=True))
+    return ids
 
 
 def _update_goldens(session: Session, goldens: dict[int, dict[str, Any]]) -> None:
@@ -236,6 +234,9 @@ def _merge(session: Session, survivor: int, absorbed: list[int], build_id: int |
     )
 
 
+_LINK_COLUMNS = ["source_record_id", "person_id", "method", "score", "build_id", "linked_at"]
+
+
 def _write_links(
     session: Session,
     result: LinkResult,
@@ -245,25 +246,17 @@ def _write_links(
     outcome: AssignOutcome,
 ) -> None:
     """Insert links of new records and repoint the records whose person changed."""
-    new_rows, moved = [], []
-    now = utcnow()
+    new_rows: list[tuple[Any, ...]] = []
+    moved = []
+    now = db_timestamp(session, utcnow())
+    method_of, score_of = result.method_of, result.score_of
+    outcome.links_by_method = dict(Counter(method_of.get(rid, "singleton") for rid in wanted))
     for rid, person in wanted.items():
-        method = result.method_of.get(rid, "singleton")
-        outcome.links_by_method[method] = outcome.links_by_method.get(method, 0) + 1
         if rid not in links:
-            new_rows.append(
-                {
-                    "source_record_id": rid,
-                    "person_id": person,
-                    "method": method,
-                    "score": result.score_of.get(rid),
-                    "build_id": build_id,
-                    "linked_at": now,
-                }
-            )
+            new_rows.append((rid, person, method_of.get(rid, "singleton"), score_of.get(rid), build_id, now))
         elif links[rid] != person:
-            moved.append((rid, links[rid], person, method))
-    bulk_insert(session, Link.__table__, new_rows)
+            moved.append((rid, links[rid], person, method_of.get(rid, "singleton")))
+    bulk_insert_tuples(session, Link.__table__, _LINK_COLUMNS, new_rows)
     if moved:
         table = cast(Table, Link.__table__)
         stmt = (
@@ -319,12 +312,11 @@ def assign_persons(
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
-    new_goldens = goldens_of(records, {r: c for c in plan.new_clusters for r in members[c]})
-    goldens = [new_goldens[c] for c in plan.new_clusters]
+    goldens = golden_rows(records, {r: c for c in plan.new_clusters for r in members[c]})
     created = _create_persons(session, goldens, build_id)
     outcome.persons_created = len(created)
     cluster_person = dict(plan.cluster_person)
-    cluster_person.update({c: p for c, (p, _) in zip(plan.new_clusters, created, strict=True)})
+    cluster_person.update({int(g[0]): p for g, p in zip(goldens, created, strict=True)})
     wanted = {rid: cluster_person[c] for c, rids in members.items() for rid in rids}
     split = set(plan.split_persons) | {old for rid, old in carried.replaced.items() if wanted.get(rid) != old}
     if split:
@@ -338,7 +330,7 @@ def assign_persons(
             ],
         )
     _write_links(session, result, wanted, links, build_id, outcome)
-    new_persons = {p for p, _ in created}
+    new_persons = set(created)
     touched = set(_touched_persons(wanted, links)) | set(carried.claims.values()) | split
     refreshed = {r: p for c, p in cluster_person.items() if p in touched - new_persons for r in members[c]}
     if refreshed:

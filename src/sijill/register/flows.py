@@ -93,8 +93,12 @@ def run_build(
     progress: BuildProgress | None = None,
     retrain: bool = False,
     wait_seconds: float | None = None,
+    compute: str = "duckdb",
 ) -> BuildSummary:
-    """Build or update the register from a sources directory; all or nothing."""
+    """Build or update the register from a sources directory; all or nothing.
+
+    `compute` is where the extracts are parsed: `duckdb` in this process, `spark` on Spark.
+    """
     progress = progress or BuildProgress()
     scanned = scan_sources(sources_dir)
     extracts = scanned.extracts
@@ -116,6 +120,7 @@ def run_build(
                     chunk_size=chunk_size,
                     today=today,
                     on_rows=progress.on_rows,
+                    engine=compute,
                 )
             )
         clock.lap("ingesting")

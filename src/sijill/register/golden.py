@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED
@@ -62,38 +63,77 @@ def golden_of(records: list[Any]) -> dict[str, Any]:
     return values
 
 
-def goldens_of(records: pd.DataFrame, person_of: dict[int, int]) -> dict[int, dict[str, Any]]:
-    """Return the golden attributes of many persons at once (as `golden_of`, vectorised).
+def _goldens_sql() -> str:
+    """One pass over the records: per person and attribute, the value of the best record.
+
+    The SQL twin of `golden_of` (a full birth date before a year, then trust, then source id);
+    the provenance is written as JSON here, so that no Python object is made per attribute.
+    """
+    picks, entries = [], []
+    for attribute in _FIELDS:
+        rank = "CASE r.source " + " ".join(f"WHEN '{src}' THEN {i}" for src, i in _RANK[attribute].items())
+        rank += " ELSE 9 END" if attribute != "death_date" else " END"
+        partial = "length(r.birth_date) < 10" if attribute == "birth_date" else "false"
+        key = f"({partial}, {rank}, r.source_id)"
+        held = f"r.{attribute} IS NOT NULL AND r.{attribute} <> ''"
+        if attribute == "death_date":
+            held += f" AND {rank} IS NOT NULL"
+        for part, expr in (("v", f"r.{attribute}"), ("s", "r.source"), ("i", "r.source_id")):
+            picks.append(f"arg_min({expr}, {key}) FILTER (WHERE {held}) AS {attribute}_{part}")
+        entries.append(
+            f"{{'key': '{attribute}', 'value': {{'source': {attribute}_s, 'source_id': {attribute}_i}}}}"
+        )
+    values = ", ".join(f"{a}_v" for a in _FIELDS)
+    provenance = (
+        f"to_json(map_from_entries(list_filter([{', '.join(entries)}], "
+        "lambda e: e.value.source IS NOT NULL)))::VARCHAR"
+    )
+    return f"""
+      WITH picked AS (
+        SELECT m.person, {", ".join(picks)}
+        FROM members m JOIN records r ON r.record_id = m.record_id GROUP BY m.person
+      )
+      SELECT person, {values}, {provenance} AS provenance,
+        CASE WHEN death_date_v IS NOT NULL THEN '{PERSON_DECEASED}' ELSE '{PERSON_ACTIVE}' END AS status
+      FROM picked ORDER BY person
+    """
+
+
+def golden_rows(records: pd.DataFrame, person_of: dict[int, int]) -> list[tuple[Any, ...]]:
+    """Return (person, *GOLDEN_FIELDS, provenance JSON, status) of many persons, in DuckDB.
 
     `records` holds record_id, source, source_id and the golden fields; `person_of` maps
-    each record to its person.
+    each record to its person (or to a cluster standing for a person to be).
     """
-    frame = records[["record_id", "source", "source_id", *_FIELDS]].copy()
-    frame["person"] = frame["record_id"].map(person_of)
-    frame = frame[frame["person"].notna()]
-    values: dict[str, dict[int, Any]] = {}
-    origins: dict[str, dict[int, dict[str, str]]] = {}
-    for attribute in _FIELDS:
-        held = frame[frame[attribute].notna() & (frame[attribute] != "")]
-        rank = held["source"].map(_RANK[attribute])
-        if attribute == "death_date":
-            held, rank = held[rank.notna()], rank[rank.notna()]
-        # Ties between records of one registry go to the first source id, never to a database id.
-        order = pd.DataFrame({"person": held["person"], "rank": rank.fillna(9), "id": held["source_id"]})
-        if attribute == "birth_date":
-            order["partial"] = held[attribute].str.len() < 10
-            order = order[["person", "partial", "rank", "id"]]
-        best = held.loc[order.sort_values(list(order.columns)).index].drop_duplicates("person")
-        people = best["person"].astype("int64").tolist()
-        values[attribute] = dict(zip(people, best[attribute].tolist(), strict=True))
-        origins[attribute] = {
-            p: {"source": s, "source_id": i}
-            for p, s, i in zip(people, best["source"].tolist(), best["source_id"].tolist(), strict=True)
+    import duckdb
+    import pyarrow as pa
+
+    if not person_of:
+        return []
+    schema = pa.schema(
+        [("record_id", pa.int64()), *((c, pa.string()) for c in ("source", "source_id", *_FIELDS))]
+    )
+    frame = pa.Table.from_pandas(records[schema.names], schema=schema, preserve_index=False)
+    members = pa.table(
+        {
+            "record_id": pa.array(list(person_of), pa.int64()),
+            "person": pa.array(list(person_of.values()), pa.int64()),
         }
+    )
+    con = duckdb.connect()
+    try:
+        con.register("records", frame)
+        con.register("members", members)
+        return [tuple(r) for r in con.execute(_goldens_sql()).fetchall()]
+    finally:
+        con.close()
+
+
+def goldens_of(records: pd.DataFrame, person_of: dict[int, int]) -> dict[int, dict[str, Any]]:
+    """Return the golden attributes of many persons at once (as `golden_of`), by person."""
     goldens: dict[int, dict[str, Any]] = {}
-    for person in set(person_of.values()):
-        g: dict[str, Any] = {a: values[a].get(person) for a in _FIELDS}
-        g["provenance"] = {a: origins[a][person] for a in _FIELDS if person in origins[a]}
-        g["status"] = PERSON_DECEASED if g["death_date"] else PERSON_ACTIVE
-        goldens[person] = g
+    for person, *values, provenance, status in golden_rows(records, person_of):
+        g: dict[str, Any] = dict(zip(_FIELDS, values, strict=True))
+        g["provenance"], g["status"] = orjson.loads(provenance), status
+        goldens[int(person)] = g
     return goldens

@@ -74,7 +74,7 @@ def quarantined(
             SourceRecord.reason,
         )
         .where(SourceRecord.status == QUARANTINED)
-        .order_by(SourceRecord.id)
+        .order_by(SourceRecord.batch_id, SourceRecord.row_number)
     )
     if source:
         stmt = stmt.where(SourceRecord.source == source)

@@ -28,12 +28,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert_tuples, next_ids
+from sijill.db.bulk import bulk_insert_tuples, copy_from_duckdb, next_ids
 from sijill.history import record_events
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import ExtractFile
 from sijill.sources.staging import (
-    StagedFile,
     duckdb_connection,
     fetch_batches,
     parse_staged,
@@ -216,17 +215,24 @@ def _supersede(con: Any, session: Session, batch: IngestBatch, build_id: int | N
 
 
 def _insert_records(con: Any, session: Session, batch: IngestBatch, new_rows: int) -> None:
-    """Insert every new row (accepted or quarantined) in line order, in bulk."""
+    """Insert every new row (accepted or quarantined) in bulk.
+
+    Ids follow source id order, so that the table and its (source, source_id) indexes grow
+    at the same end: B-tree inserts in key order, not at random places.
+    """
     if not new_rows:
         return
     first_id = next_ids(session, SourceRecord.__table__, new_rows)[0]
     # A quarantined row keeps its raw values only; its parsed fields stay empty.
     parsed = ", ".join(f"CASE WHEN status = '{ACCEPTED}' THEN {c} END" for c in _PARSED_FIELDS)
-    sql = f"""SELECT {first_id} - 1 + row_number() OVER (ORDER BY line), {batch.id},
+    sql = f"""SELECT {first_id} - 1 + row_number() OVER (ORDER BY source_id NULLS LAST, line), {batch.id},
         {sql_text(batch.source)}, source_id, line, row_hash, raw, status, final_reason,
         CASE WHEN status = '{ACCEPTED}' THEN flags ELSE '[]' END, previous_id,
         {parsed}
-      FROM classified WHERE status <> '{UNCHANGED}' ORDER BY line"""
+      FROM classified WHERE status <> '{UNCHANGED}' ORDER BY source_id NULLS LAST, line"""
+    if session.connection().dialect.name == "postgresql":
+        copy_from_duckdb(session, SourceRecord.__table__, RECORD_COLUMNS, con, sql)
+        return
     for rows in fetch_batches(con, sql):
         bulk_insert_tuples(session, SourceRecord.__table__, RECORD_COLUMNS, rows)
 
@@ -234,12 +240,12 @@ def _insert_records(con: Any, session: Session, batch: IngestBatch, new_rows: in
 def _classify_and_write(
     con: Any,
     session: Session,
-    staged: StagedFile,
+    extract: ExtractFile,
     batch: IngestBatch,
     build_id: int | None,
     outcome: IngestOutcome,
 ) -> None:
-    _load_held(con, session, staged.extract.format.source)
+    _load_held(con, session, extract.format.source)
     con.execute(CLASSIFY_SQL)
     _count(con, outcome)
     outcome.superseded = _supersede(con, session, batch, build_id)
@@ -254,8 +260,12 @@ def ingest_extract(
     chunk_size: int = 20_000,
     today: date | None = None,
     on_rows: Callable[[int], None] | None = None,
+    engine: str = "duckdb",
 ) -> IngestOutcome:
-    """Ingest one checked extract file, inside the caller's transaction."""
+    """Ingest one checked extract file, inside the caller's transaction.
+
+    `engine` parses on DuckDB in this process (`duckdb`) or on Spark's executors (`spark`).
+    """
     outcome = IngestOutcome(extract.format.source, extract.path.name)
     if already_ingested(session=session, extract=extract):
         outcome.skipped_same_file = True
@@ -270,10 +280,16 @@ def ingest_extract(
     session.flush()
     con = duckdb_connection()
     try:
-        staged = stage_extract(con, extract, chunk_size=chunk_size, on_rows=on_rows)
-        outcome.read, outcome.lines, outcome.blank_lines = staged.rows, staged.lines, staged.blank_lines
-        parse_staged(con, staged, today=today or date.today())
-        _classify_and_write(con, session, staged, batch, build_id, outcome)
+        if engine == "spark":
+            from sijill.sources.spark import parse_extract_on_spark
+
+            counts = parse_extract_on_spark(con, extract, chunk_size=chunk_size, today=today or date.today())
+            outcome.read, outcome.lines, outcome.blank_lines = counts
+        else:
+            staged = stage_extract(con, extract, chunk_size=chunk_size, on_rows=on_rows)
+            outcome.read, outcome.lines, outcome.blank_lines = staged.rows, staged.lines, staged.blank_lines
+            parse_staged(con, staged, today=today or date.today())
+        _classify_and_write(con, session, extract, batch, build_id, outcome)
     finally:
         con.close()
     batch.rows_read, batch.rows_accepted = outcome.read, outcome.accepted

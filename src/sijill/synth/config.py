@@ -1,6 +1,8 @@
 """Coverage and noise of each synthetic registry, tunable one by one."""
 
+import json
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import Any
 
 
@@ -9,6 +11,7 @@ class Noise:
     """How a registry's clerks write records (each a probability per record)."""
 
     latin_missing: float = 0.0
+    latin_partial: float = 0.0
     arabic_missing: float = 0.0
     first_spelling: float = 0.6
     upper_case: float = 0.0
@@ -17,6 +20,8 @@ class Noise:
     year_only_old: float = 0.0
     day_month_swap: float = 0.0
     duplicate: float = 0.0
+    late_duplicate: float = 0.0
+    stale_commune: float = 0.0
     cnie_mistyped: float = 0.0
     cnie_missing: float = 0.0
     unreadable: float = 0.0
@@ -114,6 +119,12 @@ class SynthConfig:
     formal_work_rural: float = 0.10
     ramed_poor_share: float = 0.30
     two_ramed_households: float = 0.01
+    # Where people were born: in the commune they live in, or elsewhere (internal migration:
+    # about a third of urban adults were born in another commune).
+    adults_born_in_home_commune_urban: float = 0.65
+    adults_born_in_home_commune_rural: float = 0.85
+    children_born_in_home_commune: float = 0.9
+    year_only_before: int = 1965
     reference_date: str = "2026-01-01"
 
 
@@ -140,3 +151,60 @@ def config_from_dict(data: dict[str, Any]) -> SynthConfig:
         )
     top = {k: v for k, v in data.items() if k != "registries"}
     return replace(base, registries=registries, **top)
+
+
+DEFAULT_PROFILE = "default"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named set of overrides: a population the linker was not tuned on."""
+
+    name: str
+    description: str
+    overrides: dict[str, Any]
+
+    def config(self, extra: dict[str, Any] | None = None) -> SynthConfig:
+        """Return the configuration of this profile, with further overrides on top."""
+        return config_from_dict(_deep_merge(self.overrides, extra or {}))
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _profile_files() -> dict[str, Any]:
+    folder = resources.files("sijill.synth.data").joinpath("profiles")
+    return {f.name.removesuffix(".json"): f for f in folder.iterdir() if f.name.endswith(".json")}
+
+
+def profile_names() -> list[str]:
+    """Return the names of the noise profiles, the default first."""
+    return [DEFAULT_PROFILE, *sorted(_profile_files())]
+
+
+def load_profile(name: str) -> Profile:
+    """Return a noise profile by name (`default`, or a file of `synth/data/profiles`).
+
+    Example:
+        >>> load_profile("stale_codes").config().registries["civil"].noise.stale_commune > 0
+        True
+    """
+    if name == DEFAULT_PROFILE:
+        return Profile(name, "the registries as the default configuration describes them", {})
+    files = _profile_files()
+    if name not in files:
+        raise ValueError(f"unknown profile {name!r}: use one of {', '.join(profile_names())}")
+    data = json.loads(files[name].read_text(encoding="utf-8"))
+    unknown = set(data) - {"description", "config"}
+    if unknown or not isinstance(data.get("config"), dict):
+        raise ValueError(f"profile {name}: expected keys description and config, got {sorted(data)}")
+    profile = Profile(name, str(data.get("description", "")), data["config"])
+    profile.config()  # refuse a profile whose overrides do not fit the configuration
+    return profile

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sijill.synth.config import SynthConfig
-from sijill.synth.households import HOUSEHOLD_COLUMNS, Survey, survey
+from sijill.synth.households import DECLARED_DOCUMENTS, HOUSEHOLD_COLUMNS, Survey, survey
 from sijill.synth.population import Household, PopulationBuilder, build_population
 from sijill.synth.registries import SOURCE_COLUMNS, ExtractWriter, Record
 
@@ -42,7 +42,13 @@ class SynthResult:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def _write_source(path: Path, columns: list[str], records: Iterable[Record], truth: Any) -> int:
+Documents = dict[int, dict[str, str]]
+
+
+def _write_source(
+    path: Path, columns: list[str], records: Iterable[Record], truth: Any, documents: Documents
+) -> int:
+    """Write one extract and its truth rows; keep each person's first id in this source."""
     count = 0
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -50,8 +56,17 @@ def _write_source(path: Path, columns: list[str], records: Iterable[Record], tru
         for rec in records:
             writer.writerow([rec.row[c] for c in columns])
             truth.writerow([rec.source, rec.source_id, rec.person_id])
+            documents.setdefault(rec.person_id, {}).setdefault(rec.source, rec.source_id)
             count += 1
     return count
+
+
+def _declared_document(held: dict[str, str]) -> str:
+    """Return `source:source_id` of the document a household declares for a member, or ''."""
+    for source in DECLARED_DOCUMENTS:
+        if source in held:
+            return f"{source}:{held[source]}"
+    return ""
 
 
 def _write_persons(path: Path, pop: PopulationBuilder) -> None:
@@ -80,18 +95,22 @@ def _write_persons(path: Path, pop: PopulationBuilder) -> None:
             )
 
 
-def _write_households(path: Path, surveys: dict[int, Survey], pop: PopulationBuilder) -> None:
+def _write_households(
+    path: Path, surveys: dict[int, Survey], pop: PopulationBuilder, documents: Documents
+) -> None:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(HOUSEHOLD_COLUMNS)
         for hh in pop.households:
             s = surveys[hh.household_id]
             members = ";".join(f"{p.person_id}:{p.relationship}" for p in hh.members)
+            declared = ";".join(_declared_document(documents.get(p.person_id, {})) for p in hh.members)
             row = {
                 "household_id": str(hh.household_id),
                 "commune": hh.commune.code,
                 "area": "urban" if hh.commune.urban else "rural",
                 "members": members,
+                "member_ids": declared,
                 "size": str(len(hh.members)),
                 **s.values,
                 "consumption_per_capita": f"{s.consumption_per_capita:.0f}",
@@ -129,15 +148,16 @@ def generate(
         "cnss": writer.cnss,
         "ramed": lambda: writer.ramed(_poorest(surveys, pop, config.ramed_poor_share)),
     }
+    documents: Documents = {}
     with (out_dir / "truth.csv").open("w", newline="", encoding="utf-8") as f:
         truth = csv.writer(f)
         truth.writerow(["source", "source_id", "person_id"])
         for name, records in sources.items():
             path = out_dir / f"{name}.csv"
-            result.rows[name] = _write_source(path, SOURCE_COLUMNS[name], records(), truth)
+            result.rows[name] = _write_source(path, SOURCE_COLUMNS[name], records(), truth, documents)
             step(name)
     _write_persons(out_dir / "persons.csv", pop)
-    _write_households(out_dir / "households.csv", surveys, pop)
+    _write_households(out_dir / "households.csv", surveys, pop, documents)
     step("households")
     logger.info("synthetic population written: %d persons, rows %s", persons, result.rows)
     return result

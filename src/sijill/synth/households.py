@@ -11,6 +11,7 @@ HOUSEHOLD_COLUMNS = [
     "commune",
     "area",
     "members",
+    "member_ids",
     "size",
     "dwelling_type",
     "rooms",
@@ -27,8 +28,12 @@ HOUSEHOLD_COLUMNS = [
     "spend_gas",
     "spend_water_electricity",
     "spend_telephone",
+    "head_marital_status",
     "consumption_per_capita",
 ]
+# The document a household declares for each member, most trusted first: the member's CNIE
+# card, else the birth act, else the MASSAR code (the RSU form asks for one of them).
+DECLARED_DOCUMENTS = ("cnie", "civil", "massar")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,19 @@ def _pick(rng: random.Random, welfare: float, options: tuple[str, ...]) -> str:
 
 def _yes(rng: random.Random, welfare: float, threshold: float) -> str:
     return "1" if welfare + rng.gauss(0, 0.6) > threshold else "0"
+
+
+def _marital_status(rng: random.Random, hh: Household) -> str:
+    """Draw the head's marital status: married with a spouse present, else by sex and age."""
+    head = hh.members[0] if hh.members else None
+    if head is None or any(p.relationship == "spouse" for p in hh.members):
+        return "married"
+    has_children = any(p.relationship in ("son", "daughter") for p in hh.members)
+    if head.sex == "F" and has_children:
+        options, weights = ("widowed", "divorced", "single"), (0.55, 0.35, 0.10)
+    else:
+        options, weights = ("widowed", "divorced", "single"), (0.35, 0.30, 0.35)
+    return rng.choices(options, weights=weights, k=1)[0]
 
 
 def survey(rng: random.Random, hh: Household) -> Survey:
@@ -90,5 +108,6 @@ def survey(rng: random.Random, hh: Household) -> Survey:
             )
         ),
         "spend_telephone": str(max(0, round(60 + 70 * w + rng.gauss(0, 30)))),
+        "head_marital_status": _marital_status(rng, hh),
     }
     return Survey(values, consumption)

@@ -2,6 +2,7 @@
 
 import random
 import string
+import zlib
 from datetime import date
 
 _KEYBOARD_NEIGHBOURS = {
@@ -83,3 +84,34 @@ def written_date(rng: random.Random, born: date, *, fmt: str, year_only: bool, d
     if fmt == "iso":
         return f"{born.year:04d}-{month:02d}-{day:02d}"
     return f"{day:02d}/{month:02d}/{born.year:04d}"
+
+
+def partial_latin(rng: random.Random, family: str, given: str) -> tuple[str, str]:
+    """Write the Latin names in part, as a hurried margin note does: one of the two names
+    left out, or a compound given name cut to its first word."""
+    if " " in given.strip() and rng.random() < 0.5:
+        return family, given.split()[0]
+    if rng.random() < 0.5:
+        return family, ""
+    return "", given
+
+
+def older_commune_code(code: str) -> str:
+    """Return the code a commune had in an older nomenclature, unknown to today's list.
+
+    Morocco renumbered its regions in the 2015 reform (16 regions became 12), so a civil
+    status office that kept its old registers writes codes that today's list does not hold.
+    The synthetic old code moves the commune to a region number above 12.
+
+    Example:
+        >>> older_commune_code("04.441.01.01")
+        '13.441.01.01'
+    """
+    region, _, rest = code.partition(".")
+    return f"{13 + int(region) % 4:02d}.{rest}"
+
+
+def is_stale_office(code: str, share: float) -> bool:
+    """Return True for the communes whose civil status office still writes old codes (a
+    fixed share of communes, chosen by a hash of the code, so every act of one office agrees)."""
+    return share > 0 and zlib.crc32(code.encode("ascii")) % 10_000 < share * 10_000

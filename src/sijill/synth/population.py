@@ -113,11 +113,19 @@ class PopulationBuilder:
         father_given: NameEntry | None,
     ) -> Person:
         given = self.names.given(sex)
-        born_here = hh.commune.urban or self.rng.random() < 0.85
+        cfg = self.config
+        if relationship in ("son", "daughter"):
+            stay = cfg.children_born_in_home_commune
+        else:
+            stay = (
+                cfg.adults_born_in_home_commune_urban
+                if hh.commune.urban
+                else cfg.adults_born_in_home_commune_rural
+            )
         birth_commune = (
             hh.commune.code
-            if born_here or relationship in ("son", "daughter")
-            else (self.rng.choices(self.commune_list, cum_weights=self.commune_cum, k=1)[0].code)
+            if self.rng.random() < stay
+            else self.rng.choices(self.commune_list, cum_weights=self.commune_cum, k=1)[0].code
         )
         person = Person(
             len(self.persons),

@@ -7,7 +7,15 @@ from datetime import date
 
 from sijill.geo import communes
 from sijill.synth.config import RegistryConfig, SynthConfig
-from sijill.synth.noise import mistype_card, spelling, typo, written_date
+from sijill.synth.noise import (
+    is_stale_office,
+    mistype_card,
+    older_commune_code,
+    partial_latin,
+    spelling,
+    typo,
+    written_date,
+)
 from sijill.synth.population import Household, Person, PopulationBuilder
 
 SOURCE_COLUMNS: dict[str, list[str]] = {
@@ -215,10 +223,12 @@ class ExtractWriter:
             fam_fr = giv_fr = ""
         elif rng.random() < n.arabic_missing:
             fam_ar = giv_ar = ""
+        elif n.latin_partial and rng.random() < n.latin_partial:
+            fam_fr, giv_fr = partial_latin(rng, fam_fr, giv_fr)
         return {"nom_ar": fam_ar, "prenom_ar": giv_ar, "nom_fr": fam_fr, "prenom_fr": giv_fr}
 
     def _dob(self, p: Person, cfg: RegistryConfig, fmt: str) -> str:
-        old = p.birth.year < 1965
+        old = p.birth.year < self.config.year_only_before
         year_only = old and self.rng.random() < cfg.noise.year_only_old
         return written_date(
             self.rng, p.birth, fmt=fmt, year_only=year_only, day_month_swap=cfg.noise.day_month_swap
@@ -248,23 +258,31 @@ class ExtractWriter:
                 continue
             late = 0 if self.rng.random() < 0.9 else self.rng.randrange(1, 5)
             year = min(p.birth.year + late, self.today.year)
-            key = (p.birth_commune, year)
-            for _ in range(2 if self.rng.random() < cfg.noise.duplicate else 1):
+            office = p.birth_commune
+            if is_stale_office(office, cfg.noise.stale_commune):
+                office = older_commune_code(office)
+            for copy in range(self._civil_copies(cfg)):
+                if copy and cfg.noise.late_duplicate and self.rng.random() < cfg.noise.late_duplicate:
+                    year = min(year + self.rng.randrange(1, 15), self.today.year)  # declared again, late
+                key = (office, year)
                 self.acts[key] = self.acts.get(key, 0) + self.rng.randrange(1, 4)
-                sid = f"{p.birth_commune}/{year}/{self.acts[key]:05d}"
+                sid = f"{office}/{year}/{self.acts[key]:05d}"
                 death = p.death.isoformat() if p.death and self.rng.random() < 0.85 else ""
                 row = {
                     "acte_id": sid,
                     **self._names(p, cfg),
                     "sexe": p.sex,
                     "date_naissance": self._dob(p, cfg, "iso"),
-                    "commune_naissance": p.birth_commune,
+                    "commune_naissance": office,
                     "prenom_pere_ar": p.father_given.arabic
                     if p.father_given and self.rng.random() < 0.9
                     else "",
                     "date_deces": death,
                 }
                 yield from self._with_noise("civil", sid, p, row, cfg)
+
+    def _civil_copies(self, cfg: RegistryConfig) -> int:
+        return 2 if self.rng.random() < cfg.noise.duplicate else 1
 
     def cnie(self) -> Iterator[Record]:
         cfg = self.config.registries["cnie"]

@@ -66,3 +66,9 @@ def holder_of(*, session: Session, uin: str) -> int | None:
     """Return the id of the person a UIN (active or alias) leads to, or None."""
     record = session.get(Uin, uin)
     return record.person_id if record is not None else None
+
+
+def uins_of(*, session: Session, person_id: int) -> list[Uin]:
+    """Return every UIN that leads to a person: its active UIN and its aliases, oldest first."""
+    stmt = select(Uin).where(Uin.person_id == person_id).order_by(Uin.issued_at, Uin.uin)
+    return list(session.scalars(stmt))

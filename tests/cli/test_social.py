@@ -1,0 +1,97 @@
+"""The social register's commands as an operator uses them, from a generated population."""
+
+import csv
+import json
+from pathlib import Path
+
+from tests.cli.test_cli import sijill
+
+
+def _ok(*args: str) -> str:
+    result = sijill(*args)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout
+
+
+def test_households_cycles_four_eyes_release_reconcile_and_report(
+    small_sources: Path, db_url: str, tmp_path: Path
+) -> None:
+    db = ("--db", db_url)
+    _ok("build", str(small_sources), "--engine", "deterministic", *db)
+    imported = _ok(
+        "households",
+        "import",
+        str(small_sources / "households.csv"),
+        "--by",
+        "clerk",
+        "--declared-on",
+        "2025-12-01",
+        *db,
+    )
+    assert "households created" in imported
+    assert "scored" in _ok("index", "score", *db)
+    out_a, out_b = tmp_path / "a", tmp_path / "b"
+    ran = _ok("programs", "run", "--cycle", "2026-01", "--out", str(out_a), "--by", "amina", *db)
+    assert "family_allowance" in ran
+    _ok("programs", "run", "--cycle", "2026-01", "--out", str(out_b), "--by", "amina", *db)
+    for name in ("family_allowance.csv", "amo_tadamon.csv", "exclusions.csv"):
+        assert (out_a / name).read_bytes() == (out_b / name).read_bytes()
+    refused = sijill("programs", "approve", "--cycle", "2026-01", "--by", "amina", *db)
+    assert refused.returncode == 8 and "four eyes" in refused.stderr
+    _ok("programs", "approve", "--cycle", "2026-01", "--by", "youssef", *db)
+    bank = tmp_path / "bank"
+    _ok("programs", "release", "--cycle", "2026-01", "--by", "youssef", "--out", str(bank), *db)
+    with (bank / "family_allowance.release.csv").open(encoding="utf-8") as f:
+        released = list(csv.DictReader(f))
+    assert released
+    status = tmp_path / "status.csv"
+    with status.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(
+            f, fieldnames=["program", "period", "household_id", "uin", "amount_mad", "status"]
+        )
+        writer.writeheader()
+        writer.writerows(
+            {**{k: r[k] for k in writer.fieldnames if k != "status"}, "status": "paid"} for r in released
+        )
+    reconciled = _ok("programs", "reconcile", str(status), *db)
+    assert f"recorded: paid {len(released):,}" in reconciled
+    assert "paid" in _ok("programs", "status", "--cycle", "2026-01", *db)
+    report = tmp_path / "report.html"
+    _ok(
+        "programs",
+        "report",
+        "--cycle",
+        "2026-01",
+        "--out",
+        str(report),
+        "--survey",
+        str(small_sources / "households.csv"),
+        *db,
+    )
+    page = report.read_text(encoding="utf-8")
+    assert (
+        "<svg" in page
+        and "Targeting errors" in page
+        and "<script" not in page
+        and "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    shown = json.loads(_ok("households", "show", released[0]["household_id"], "--json", *db))
+    assert shown["entitlements"] and shown["score"]["scored"]
+
+
+def test_index_fit_reports_the_targeting_errors_of_the_fitted_and_the_shipped_model(
+    small_sources: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "fitted.toml"
+    printed = _ok(
+        "index", "fit", str(small_sources / "households.csv"), "--out", str(out), "--version", "fit-test"
+    )
+    assert "fitted" in printed and "shipped" in printed and "exclusion error" in printed
+    assert 'version = "fit-test"' in out.read_text(encoding="utf-8")
+
+
+def test_an_invalid_program_directory_exits_2_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "broken.toml").write_text('id = "broken"\n', encoding="utf-8")
+    result = sijill("programs", "list", "--programs", str(tmp_path))
+    assert result.returncode == 2
+    assert "broken.toml" in result.stderr

@@ -1,0 +1,82 @@
+"""A reviewer's decision reaches the register at once and binds every later build."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from sijill.db.engine import session_scope
+from sijill.errors import ReviewConflict
+from sijill.history import events_of
+from sijill.linkage import ReviewItem
+from sijill.linkage.splink_linker import SplinkLinker
+from sijill.register import PERSON_MERGED, Link, Person, get_person_by_uin, run_build, settle_review
+
+TODAY = date(2026, 1, 1)
+
+
+def _build(engine: Engine, sources: Path, *, retrain: bool = False) -> None:
+    run_build(engine=engine, sources_dir=sources, linker=SplinkLinker(), today=TODAY, retrain=retrain)
+
+
+def _persons(engine: Engine) -> dict[int, int]:
+    with session_scope(engine) as session:
+        return {r: p for r, p in session.execute(select(Link.source_record_id, Link.person_id))}
+
+
+def _first_item(engine: Engine) -> ReviewItem:
+    with session_scope(engine) as session:
+        item = session.scalars(select(ReviewItem).order_by(ReviewItem.id)).first()
+    if item is None:
+        pytest.skip("no uncertain pair in this population")
+    return item
+
+
+def test_a_link_merges_the_two_persons_now_and_survives_a_rebuild(
+    engine: Engine, small_sources: Path
+) -> None:
+    _build(engine, small_sources)
+    item = _first_item(engine)
+    before = _persons(engine)
+    older, younger = sorted((before[item.record_id_l], before[item.record_id_r]))
+    with session_scope(engine) as session:
+        outcome = settle_review(session=session, item_id=item.id, decision="match", reviewer="amina")
+        absorbed = session.get(Person, younger)
+        assert absorbed is not None and absorbed.status == PERSON_MERGED and absorbed.merged_into == older
+        survivor = get_person_by_uin(session=session, uin=outcome.absorbed_uins[0])
+        assert survivor is not None and survivor.id == older and survivor.uin == outcome.survivor_uin
+        actions = [e.action for e in events_of(session=session, entity="person", entity_id=older)]
+        assert "review_linked" in actions
+        merged = events_of(session=session, entity="person", entity_id=younger)[-1]
+        assert merged.action == "merged" and merged.detail["by"] == "amina"
+    after = _persons(engine)
+    assert after[item.record_id_l] == after[item.record_id_r] == older
+    _build(engine, small_sources, retrain=True)
+    rebuilt = _persons(engine)
+    assert rebuilt[item.record_id_l] == rebuilt[item.record_id_r] == older
+    with session_scope(engine) as session:
+        person = get_person_by_uin(session=session, uin=str(outcome.survivor_uin))
+        assert person is not None and person.id == older
+
+
+def test_keeping_apart_is_in_the_history_and_survives_a_rebuild(engine: Engine, small_sources: Path) -> None:
+    _build(engine, small_sources)
+    item = _first_item(engine)
+    with session_scope(engine) as session:
+        outcome = settle_review(session=session, item_id=item.id, decision="non_match", reviewer="amina")
+        for person_id in outcome.person_ids:
+            last = events_of(session=session, entity="person", entity_id=person_id)[-1]
+            assert last.action == "review_kept_apart" and last.detail["review_item"] == item.id
+    _build(engine, small_sources, retrain=True)
+    rebuilt = _persons(engine)
+    assert rebuilt[item.record_id_l] != rebuilt[item.record_id_r]
+
+
+def test_a_pair_is_never_decided_twice(engine: Engine, small_sources: Path) -> None:
+    _build(engine, small_sources)
+    item = _first_item(engine)
+    with session_scope(engine) as session:
+        settle_review(session=session, item_id=item.id, decision="non_match", reviewer="amina")
+    with pytest.raises(ReviewConflict, match="already decided"), session_scope(engine) as session:
+        settle_review(session=session, item_id=item.id, decision="match", reviewer="karim")

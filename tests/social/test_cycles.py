@@ -1,0 +1,244 @@
+"""Cycles: four eyes, idempotent files, deaths in the middle of a cycle, payments and their guards."""
+
+import csv
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from sijill.db.engine import session_scope
+from sijill.social import (
+    Cycle,
+    Entitlement,
+    Payment,
+    RuleRefused,
+    approve_cycle,
+    reconcile_payments,
+    release_cycle,
+    sector_token,
+)
+from tests.social.conftest import (
+    H,
+    P,
+    Register,
+    amounts,
+    exclusions,
+    household_ids,
+    import_survey,
+    recipient,
+    run,
+)
+
+Make = Callable[[Sequence[P]], Register]
+
+PEOPLE = [
+    P("father", "M", "1980-01-01"),
+    P("mother", "F", "1984-01-01"),
+    P("kid1", "M", "2012-05-05", attendance=0.9),
+    P("kid2", "F", "2016-05-05", attendance=0.9),
+    P("kid3", "M", "2018-05-05", attendance=0.9),
+    P("single", "M", "1950-01-01"),
+]
+HOUSEHOLDS = [
+    H(
+        "family",
+        [("father", "head"), ("mother", "spouse"), ("kid1", "son"), ("kid2", "daughter"), ("kid3", "son")],
+    ),
+    H("single", [("single", "head")]),
+]
+
+
+@pytest.fixture
+def register(make_register: Make, tmp_path: Path) -> Register:
+    reg = make_register(PEOPLE)
+    import_survey(reg, HOUSEHOLDS, tmp_path / "households.csv")
+    return reg
+
+
+def _approve(register: Register, period: str, by: str = "approver") -> None:
+    with session_scope(register.engine) as session:
+        approve_cycle(session=session, period=period, by=by)
+
+
+def _release(register: Register, period: str, out: Path, key: bytes | None = None) -> None:
+    with session_scope(register.engine) as session:
+        release_cycle(session=session, period=period, by="treasurer", out_dir=out, token_key=key)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_rerunning_a_cycle_writes_byte_identical_files(register: Register, tmp_path: Path) -> None:
+    run(register, "2026-03", tmp_path / "a")
+    run(register, "2026-03", tmp_path / "b", by="someone else")
+    _approve(register, "2026-03")
+    run(register, "2026-03", tmp_path / "c")
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert "family_allowance.csv" in names and "exclusions.csv" in names
+    for name in names:
+        first = (tmp_path / "a" / name).read_bytes()
+        assert first == (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
+    rows = _rows(tmp_path / "a" / "family_allowance.csv")
+    assert list(rows[0]) == ["program", "period", "household_id", "uin", "amount_mad"]
+    assert {r["uin"] for r in rows} == {register.uin("mother"), register.uin("single")}
+
+
+def test_the_preparer_can_never_approve(register: Register) -> None:
+    run(register, "2026-03", by="amina")
+    with session_scope(register.engine) as session, pytest.raises(RuleRefused, match="four eyes"):
+        approve_cycle(session=session, period="2026-03", by="amina")
+    # The database refuses it too, whatever writes to it.
+    with pytest.raises(DBAPIError), session_scope(register.engine) as session:
+        session.execute(
+            update(Cycle).values(
+                status="approved", approved_by=Cycle.prepared_by, approved_at=text("CURRENT_TIMESTAMP")
+            )
+        )
+    with session_scope(register.engine) as session:
+        assert {c.status for c in session.scalars(select(Cycle))} == {"prepared"}
+
+
+def test_an_approved_cycle_is_not_recomputed_nor_changed(register: Register, tmp_path: Path) -> None:
+    run(register, "2026-03")
+    _approve(register, "2026-03")
+    with pytest.raises(DBAPIError), session_scope(register.engine) as session:
+        session.execute(update(Entitlement).values(amount_mad=Entitlement.amount_mad + 1))
+    with session_scope(register.engine) as session, pytest.raises(RuleRefused, match="not prepared"):
+        approve_cycle(session=session, period="2026-03", by="other")
+
+
+def test_entitlements_that_were_not_released_can_never_be_paid(register: Register, tmp_path: Path) -> None:
+    run(register, "2026-03", tmp_path / "out")
+    status = tmp_path / "status.csv"
+    rows = _rows(tmp_path / "out" / "family_allowance.csv")
+    _write_status(status, [{**r, "status": "paid"} for r in rows])
+    with session_scope(register.engine) as session:
+        result = reconcile_payments(session=session, path=status)
+    assert result.recorded == {}
+    assert result.counts() == {"cycle not released: never payable": 2}
+    with session_scope(register.engine) as session:
+        entitlement = session.scalars(select(Entitlement.id)).first()
+    with pytest.raises(DBAPIError), session_scope(register.engine) as session:
+        session.add(Payment(entitlement_id=entitlement, status="paid"))
+        session.flush()
+
+
+def _write_status(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(
+            f, fieldnames=["program", "period", "household_id", "uin", "amount_mad", "status"]
+        )
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in writer.fieldnames} for r in rows)
+
+
+def test_reconciling_records_payments_once_and_reports_every_difference(
+    register: Register, tmp_path: Path
+) -> None:
+    run(register, "2026-03")
+    _approve(register, "2026-03")
+    _release(register, "2026-03", tmp_path / "bank")
+    released = _rows(tmp_path / "bank" / "family_allowance.release.csv")
+    assert len(released) == 2
+    family, single = sorted(released, key=lambda r: r["uin"] != register.uin("mother"))
+    status = tmp_path / "status.csv"
+    _write_status(
+        status,
+        [
+            {**family, "status": "paid"},
+            {**family, "status": "paid"},  # the same payment twice in one file
+            {**single, "household_id": "999999", "status": "failed"},
+        ],
+    )
+    with session_scope(register.engine) as session:
+        first = reconcile_payments(session=session, path=status)
+    assert first.recorded == {"paid": 1}
+    assert first.counts() == {
+        "reported twice in the file": 1,
+        "no such entitlement": 1,
+        "no status reported": 1,
+    }
+    _write_status(status, [{**family, "status": "paid"}, {**single, "amount_mad": "999", "status": "paid"}])
+    with session_scope(register.engine) as session:
+        second = reconcile_payments(session=session, path=status)
+    assert second.recorded == {}
+    assert second.counts() == {"already paid": 1, "amount differs": 1}
+    _write_status(status, [{**single, "status": "returned"}])
+    with session_scope(register.engine) as session:
+        third = reconcile_payments(session=session, path=status)
+    assert (third.recorded, third.counts()) == ({"returned": 1}, {})
+    with session_scope(register.engine) as session:
+        assert sorted(session.scalars(select(Payment.status))) == ["paid", "returned"]
+
+
+def test_a_person_is_never_paid_twice_for_one_program_and_period(register: Register) -> None:
+    run(register, "2026-03")
+    ids = household_ids(register)
+    with pytest.raises(DBAPIError), session_scope(register.engine) as session:
+        e = session.scalars(select(Entitlement).where(Entitlement.program == "family_allowance")).first()
+        assert e is not None
+        other = ids["single"] if e.household_id == ids["family"] else ids["family"]
+        session.add(
+            Entitlement(
+                cycle_id=e.cycle_id,
+                program=e.program,
+                period=e.period,
+                household_id=other,
+                recipient_person_id=e.recipient_person_id,
+                recipient_uin=e.recipient_uin,
+                amount_mad=1,
+                commune=e.commune,
+                region_code=e.region_code,
+                urban=e.urban,
+                persons=1,
+            )
+        )
+        session.flush()
+
+
+def test_the_release_file_may_carry_sector_tokens_instead_of_uins(register: Register, tmp_path: Path) -> None:
+    key = b"a test key of the payment sector"
+    run(register, "2026-03")
+    _approve(register, "2026-03")
+    _release(register, "2026-03", tmp_path / "bank", key=key)
+    rows = _rows(tmp_path / "bank" / "family_allowance.release.csv")
+    assert "uin" not in rows[0]
+    assert {r["sector_token"] for r in rows} == {
+        sector_token(key, register.uin(k)) for k in ("mother", "single")
+    }
+    assert register.uin("mother") not in (tmp_path / "bank" / "family_allowance.release.csv").read_text()
+
+
+def test_a_recipient_who_dies_in_the_middle_of_a_cycle_is_not_paid_and_the_next_cycle_pays_another(
+    register: Register, tmp_path: Path
+) -> None:
+    run(register, "2026-03")
+    assert amounts(register, "family_allowance", "2026-03") == {"family": 750, "single": 500}
+    register.die("mother", "2026-03-10")
+    _approve(register, "2026-03")
+    _release(register, "2026-03", tmp_path / "bank")
+    released = _rows(tmp_path / "bank" / "family_allowance.release.csv")
+    assert [r["uin"] for r in released] == [register.uin("single")]
+    with session_scope(register.engine) as session:
+        held = session.scalars(select(Entitlement).where(Entitlement.status == "held")).all()
+        assert {e.hold_reason for e in held} == {"recipient deceased"}
+    run(register, "2026-04")
+    assert recipient(register, "family_allowance", "2026-04", "family") == register.uin("father")
+    assert amounts(register, "family_allowance", "2026-04") == {"family": 750, "single": 500}
+
+
+def test_a_child_who_dies_in_the_middle_of_a_cycle_counts_that_month_and_not_after(
+    register: Register,
+) -> None:
+    register.die("kid2", "2026-03-15")
+    run(register, "2026-03")
+    run(register, "2026-04")
+    assert amounts(register, "family_allowance", "2026-03") == {"family": 750, "single": 500}
+    assert amounts(register, "family_allowance", "2026-04") == {"family": 500, "single": 500}
+    assert exclusions(register, "family_allowance", "2026-04")[
+        ("deceased", "member died before the period")
+    ] == (1, 1)

@@ -22,6 +22,8 @@ OPERATIONS: tuple[str, ...] = (
     "registry.search",
     "registry.subscribe",
     "registry.notify",
+    "social.read",
+    "social.write",
 )
 # Operations a resident can lock (authentication and disclosure of their record); "*" locks all.
 LOCKABLE: tuple[str, ...] = ("verify", "persons", "tokens", "registry.search")

@@ -95,7 +95,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_publishes_the_openapi_and_the_docs(register_url: str) -> None:
+def test_serve_publishes_the_openapi_and_the_docs_and_logs_no_path(register_url: str) -> None:
+    uin = residents(create_engine_for(register_url), 1)[0].uin
     port = _free_port()
     server = subprocess.Popen(
         [
@@ -125,7 +126,9 @@ def test_serve_publishes_the_openapi_and_the_docs(register_url: str) -> None:
         assert spec.status_code == 200 and "/v1/verify" in spec.json()["paths"]
         assert httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5).status_code == 200
         assert httpx.post(f"http://127.0.0.1:{port}/v1/verify", json={}, timeout=5).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/persons/{uin}", timeout=5).status_code == 401
     finally:
         server.terminate()
-        _, err = server.communicate(timeout=60)
+        out, err = server.communicate(timeout=60)
     assert b"Traceback" not in err
+    assert uin.encode() not in out + err  # no access log: paths hold UINs

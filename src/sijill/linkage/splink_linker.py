@@ -32,23 +32,12 @@ def duckdb_api() -> Any:
 
 
 def spark_api() -> Any:
-    """Return a Splink Spark backend on a local Spark session."""
-    from pyspark.sql import SparkSession
+    """Return a Splink Spark backend on sijill's local Spark session."""
     from splink import SparkAPI
-    from splink.backends.spark import similarity_jar_location
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("sijill")
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "4g")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    spark.sparkContext.setCheckpointDir("/tmp/sijill-spark-checkpoints")
-    return SparkAPI(spark_session=spark)
+    from sijill.spark import spark_session
+
+    return SparkAPI(spark_session=spark_session())
 
 
 INTEGER_COLUMNS = ("record_id", "birth_year", "birth_month", "birth_day")
@@ -120,16 +109,33 @@ class SplinkLinker:
         linker = Linker(table, settings, log_level=logging.ERROR)
         predictions = linker.inference.predict()
         sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)
-        pairs = linker.misc.query_sql(sql, output_type="pandas")
-        timing["prediction"] = time.perf_counter() - start - sum(timing.values())
         thresholds = replace(
             self.spec.thresholds, same_source=same_source_threshold(frame, self.spec.thresholds)
         )
-        result = cluster_pairs(frame, pairs, thresholds, must_link=must_link, cannot_link=cannot_link)
+        if self.backend == "spark":  # pairs stay on Spark; each component clustered there
+            from sijill.linkage.spark_clusters import cluster_pairs_on_spark
+            from sijill.spark import spark_session
+
+            spark_pairs = linker.misc.query_sql(sql, output_type="splink_df").as_spark_dataframe()
+            candidates = int(spark_pairs.count())
+            timing["prediction"] = time.perf_counter() - start - sum(timing.values())
+            result = cluster_pairs_on_spark(
+                spark_session(),
+                frame,
+                spark_pairs,
+                thresholds,
+                must_link=must_link,
+                cannot_link=cannot_link,
+            )
+        else:
+            pairs = linker.misc.query_sql(sql, output_type="pandas")
+            candidates = len(pairs)
+            timing["prediction"] = time.perf_counter() - start - sum(timing.values())
+            result = cluster_pairs(frame, pairs, thresholds, must_link=must_link, cannot_link=cannot_link)
         timing["clustering"] = time.perf_counter() - start - sum(timing.values())
         result.figures.update(
             {
-                "candidate_pairs": len(pairs),
+                "candidate_pairs": candidates,
                 "same_source_threshold": round(thresholds.same_source, 2),
                 "linker": self.name,
                 "linking_seconds": {k: round(v, 2) for k, v in timing.items()},

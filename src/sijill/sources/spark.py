@@ -21,31 +21,9 @@ import pyarrow.parquet as pq
 
 from sijill.sources.reader import ExtractFile, read_chunks
 from sijill.sources.staging import PARSED_COLUMNS, _arrow_chunk
+from sijill.spark import spark_session
 
 _INTS = ("line", "span", "birth_year", "birth_month", "birth_day")
-
-
-def spark_session() -> Any:
-    """Return the local Spark session sijill runs on (the same one Splink's Spark backend uses)."""
-    import os
-    import sys
-
-    from pyspark.sql import SparkSession
-
-    # The workers run this very interpreter, whose environment holds sijill and its libraries.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("sijill")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "4g")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.pyspark.python", sys.executable)
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
 
 
 def stage_parquet(extract: ExtractFile, folder: Path, *, chunk_size: int) -> tuple[int, int, int]:

@@ -146,3 +146,44 @@ def test_resolve_gives_the_uin_or_the_token_as_the_policy_says(server: Server) -
     assert set(by_cnss) == {"uin"} and set(by_cnops) == {"token"}
     assert by_cnops["token"] == token["token"]
     assert missing.status_code == 404
+
+
+def test_a_merged_uin_resolves_and_a_deceased_person_says_so(server: Server) -> None:
+    from sqlalchemy import select, update
+
+    from sijill.db.engine import session_scope
+    from sijill.register import PERSON_DECEASED, PERSON_MERGED, Person
+    from sijill.uin.service import alias_uins
+
+    survivor, absorbed = residents(server.engine, 2)
+    with session_scope(server.engine) as session:
+        ids = dict(
+            session.execute(
+                select(Person.uin, Person.id).where(Person.uin.in_([survivor.uin, absorbed.uin]))
+            ).all()
+        )
+        session.execute(
+            update(Person)
+            .where(Person.id == ids[absorbed.uin])
+            .values(status=PERSON_MERGED, merged_into=ids[survivor.uin])
+        )
+        alias_uins(
+            session=session,
+            absorbed=[ids[absorbed.uin]],
+            survivor=ids[survivor.uin],
+            survivor_uin=survivor.uin,
+        )
+        dead = session.execute(
+            select(Person.uin, Person.death_date).where(Person.status == PERSON_DECEASED)
+        ).first()
+    assert dead is not None
+    with server.client(server.agencies["cnss"]) as cnss:
+        merged = cnss.get(f"/v1/persons/{absorbed.uin}").json()
+        deceased = cnss.get(f"/v1/persons/{dead.uin}").json()
+    assert merged["uin"] == survivor.uin and merged["birth_date"] == survivor.birth_date
+    assert deceased["deceased"] is True and deceased["death_date"] == dead.death_date
+    with server.client(server.agencies["bank"]) as bank:
+        assert bank.post("/v1/verify", json={"uin": dead.uin}).json() == {"match": False}
+        assert bank.post(
+            "/v1/verify", json={"uin": absorbed.uin, "date_of_birth": survivor.birth_date}
+        ).json() == {"match": True}

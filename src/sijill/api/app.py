@@ -18,6 +18,7 @@ from sijill.api.audit import AuditMiddleware
 from sijill.api.errors import install_error_handlers
 from sijill.api.runtime import GrantCache, RateLimiter, Services
 from sijill.api.settings import ApiSettings
+from sijill.errors import SijillError
 from sijill.identity import (
     ACCESS_TOKEN_KEY,
     RESIDENT_TOKEN_KEY,
@@ -29,7 +30,8 @@ from sijill.identity import (
 
 logger = logging.getLogger(__name__)
 
-# (module, attribute) of each router of the app, in the order they are included.
+# (module, attribute) of each router of the app, in the order they are included. A router's
+# module may hold ERROR_STATUSES, its domain's errors and their HTTP statuses.
 ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.oauth", "router"),
     ("sijill.api.identity", "router"),
@@ -37,12 +39,23 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.registry", "router"),
     ("sijill.social.views", "router"),
     ("sijill.web", "router"),
+    ("sijill.api.social", "router"),
 ]
+# (module, function) of each sub-application mounted: the web desk, with its own sessions.
+MOUNTS: list[tuple[str, str]] = [("sijill.web", "mount_web")]
 
 
 def routers_of(names: Sequence[tuple[str, str]] = ()) -> list[APIRouter]:
     """Import the routers named (by default every router of `ROUTERS`)."""
     return [getattr(import_module(module), attribute) for module, attribute in (names or ROUTERS)]
+
+
+def error_statuses_of(names: Sequence[tuple[str, str]] = ()) -> dict[type[SijillError], int]:
+    """Return the HTTP statuses of the errors of the routers' domains."""
+    statuses: dict[type[SijillError], int] = {}
+    for module, _attribute in names or ROUTERS:
+        statuses |= getattr(import_module(module), "ERROR_STATUSES", {})
+    return statuses
 
 
 def _load_keys(services: Services) -> None:
@@ -102,9 +115,13 @@ def create_app(
         max_body_size=settings.max_body_bytes,
     )
     app.state.services = services
-    install_error_handlers(app)
+    app.state.session_factory = services.session  # what the social router asks of its app
+    install_error_handlers(app, error_statuses_of() if routers is None else {})
     for router in routers if routers is not None else routers_of():
         app.include_router(router)
+    if routers is None:
+        for module, function in MOUNTS:
+            getattr(import_module(module), function)(app, engine=engine)
     app.add_middleware(AuditMiddleware, services=services)
     return app
 

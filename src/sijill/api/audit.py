@@ -18,7 +18,7 @@ from sijill.identity import ACTOR_AGENCY, ACTOR_NONE, AgencyGrant, AuditRecord, 
 
 logger = logging.getLogger(__name__)
 
-AUDITED_PREFIXES = ("/v1/", "/registry/", "/oauth2/")
+AUDITED_PREFIXES = ("/v1/", "/registry/", "/oauth2/", "/social/")
 _OUTCOMES = {401: "unauthenticated", 403: "denied", 404: "not_found", 409: "conflict", 413: "too_large"}
 _OUTCOMES |= {405: "invalid", 415: "invalid", 422: "invalid", 429: "rate_limited"}
 _UNAVAILABLE = b'{"detail":"the audit log cannot be written: the call was not served"}'

@@ -51,8 +51,11 @@ _STATUS: list[tuple[type[SijillError], int, str | None]] = [
 ]
 
 
-def status_of(exc: SijillError) -> tuple[int, str]:
-    """Return the HTTP status and the message of one of sijill's errors."""
+def status_of(exc: SijillError, extra: dict[type[SijillError], int] | None = None) -> tuple[int, str]:
+    """Return the HTTP status and the message of one of sijill's errors (other domains' first)."""
+    for cls, code in (extra or {}).items():
+        if isinstance(exc, cls):
+            return code, str(exc)
     for cls, status, message in _STATUS:
         if isinstance(exc, cls):
             return status, message or str(exc)
@@ -100,7 +103,7 @@ def _answer(request: Request, status: int, detail: Any, code: str | None = None)
 
 async def _sijill_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, SijillError)
-    status, message = status_of(exc)
+    status, message = status_of(exc, getattr(request.app.state, "error_statuses", None))
     if status >= 500:
         logger.error("service unavailable: %s", type(exc).__name__)
     code = getattr(exc, "code", None)
@@ -143,8 +146,9 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "internal error"}, status_code=500)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Map sijill's errors, validation errors and HTTP errors to their answers."""
+def install_error_handlers(app: FastAPI, extra: dict[type[SijillError], int] | None = None) -> None:
+    """Map sijill's errors (and other domains', `extra`), validation and HTTP errors to answers."""
+    app.state.error_statuses = extra or {}
     app.add_exception_handler(SijillError, _sijill_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)

@@ -133,25 +133,29 @@ def append_entries(*, session: Session | Connection, records: Sequence[AuditReco
     if not records:
         return []
     connection = session.connection() if isinstance(session, Session) else session
-    dialect = connection.dialect.name
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_TAKE_HEAD[dialect])
-        seq, prev = cursor.fetchone()
-        first, rows = seq + 1, list[tuple[Any, ...]]()
-        for r in records:
-            seq += 1
-            digest = entry_hash(seq, prev, r)
-            fields = orjson.dumps(list(r.fields)).decode()
-            at = _stored_time(r.at, dialect)
-            who = (r.actor, r.agency_id, r.agency, r.purpose)
-            what = (r.operation, r.uin, r.via, fields, r.outcome, r.status_code)
-            rows.append((seq, at, *who, *what, prev, digest))
-            prev = digest
-        cursor.executemany(_insert_sql(dialect), rows)
-        cursor.execute(_MOVE_HEAD[dialect], (seq, prev, _stored_time(utcnow(), dialect)))
+        return append_with_cursor(cursor, connection.dialect.name, records)
     finally:
         cursor.close()
+
+
+def append_with_cursor(cursor: Any, dialect: str, records: Sequence[AuditRecord]) -> list[int]:
+    """Append records through a DBAPI cursor, in the transaction it is in; return their numbers."""
+    cursor.execute(_TAKE_HEAD[dialect])
+    seq, prev = cursor.fetchone()
+    first, rows = seq + 1, list[tuple[Any, ...]]()
+    for r in records:
+        seq += 1
+        digest = entry_hash(seq, prev, r)
+        fields = orjson.dumps(list(r.fields)).decode()
+        at = _stored_time(r.at, dialect)
+        who = (r.actor, r.agency_id, r.agency, r.purpose)
+        what = (r.operation, r.uin, r.via, fields, r.outcome, r.status_code)
+        rows.append((seq, at, *who, *what, prev, digest))
+        prev = digest
+    cursor.executemany(_insert_sql(dialect), rows)
+    cursor.execute(_MOVE_HEAD[dialect], (seq, prev, _stored_time(utcnow(), dialect)))
     return list(range(first, seq + 1))
 
 

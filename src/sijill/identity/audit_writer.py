@@ -16,6 +16,7 @@ since its round trips wait on the network.
 import asyncio
 import fcntl
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -23,10 +24,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
 
 from sijill.db.engine import sqlite_path
-from sijill.identity.audit import AuditRecord, append_entries
+from sijill.identity.audit import AuditRecord, append_entries, append_with_cursor
 from sijill.identity.errors import AuditUnavailable
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ MAX_BATCH = 2000
 CHECKPOINT_SECONDS = 1.0
 AUDIT_PATIENCE = 3.0
 RETRY_SECONDS = 0.0003
+MAX_RETRY_SECONDS = 0.004
 Runner = Callable[[Callable[[], list[int]]], Awaitable[list[int]]]
 
 
@@ -55,6 +56,7 @@ class AuditWriter:
         self._stopping = False
         self._checkpointer: _Checkpointer | None = None
         self._lock_file: TextIO | None = None
+        self._raw: Any = None
         self.batches = 0
         self.entries = 0
         if sqlite_path(engine) is not None:
@@ -82,6 +84,9 @@ class AuditWriter:
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
 
     async def write(self, record: AuditRecord) -> int:
         """Queue a record and wait until it is committed; return its sequence number."""
@@ -132,24 +137,43 @@ class AuditWriter:
         with self.engine.begin() as connection:
             return append_entries(session=connection, records=records)
 
+    def _append_sqlite(self, records: list[AuditRecord]) -> list[int]:
+        """Append in one transaction on the writer's own connection (raw: a batch is on every call)."""
+        if self._raw is None:
+            self._raw = self.engine.raw_connection()
+        cursor = self._raw.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                seqs = append_with_cursor(cursor, "sqlite", records)
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            return seqs
+        finally:
+            cursor.close()
+
     async def _append_in_loop(self, records: list[AuditRecord]) -> list[int]:
         """Append on SQLite without ever waiting for a lock inside the loop."""
         if self._lock_file is None:
             self._lock_file = Path(f"{sqlite_path(self.engine)}.audit-lock").open("a")  # noqa: SIM115
         lock = self._lock_file
         deadline = time.monotonic() + AUDIT_PATIENCE
+        pause = RETRY_SECONDS
         while True:
             if _try_lock(lock):
                 try:
-                    return self._append(records)
-                except OperationalError as exc:
+                    return self._append_sqlite(records)
+                except sqlite3.OperationalError as exc:
                     if "locked" not in str(exc) or time.monotonic() > deadline:
                         raise
                 finally:
                     fcntl.flock(lock, fcntl.LOCK_UN)
             elif time.monotonic() > deadline:
                 raise AuditUnavailable("the audit lock was not free in time")
-            await asyncio.sleep(RETRY_SECONDS)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, MAX_RETRY_SECONDS)  # a held lock is usually a writer descheduled
 
 
 def _settle(done: "asyncio.Future[Any]", outcome: int | BaseException) -> None:

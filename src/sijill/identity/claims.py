@@ -3,7 +3,10 @@
 Names are tolerant of the spellings a person has across registries and scripts, through
 `sijill.names`; a claim is held true when it is written as one of the person's registered
 forms, or is as alike as the same name in two spellings are (NAME_MATCH). Look-alike names of
-other persons (Karim / Karima, Said / Saad) score below it. Dates and sex are strict: a full
+other persons (Karim / Karima, Said / Saad) score below it, and a name that is a held form
+plus or minus a final vowel, the feminine or nisba ending (Karim / Karima, Mansour /
+Mansouri), is refused whatever its score: verify is stricter than linkage, which may weigh
+such pairs as one family. Dates and sex are strict: a full
 date must equal the full date held; a year alone is checked against the year held; a full
 date claimed against a year alone cannot be confirmed and is false.
 """
@@ -11,7 +14,14 @@ date claimed against a year alone cannot be confirmed and is false.
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sijill.names import SpellingDictionary, is_arabic, normalise_arabic, normalise_latin, similarity
+from sijill.names import (
+    SpellingDictionary,
+    is_arabic,
+    normalise_arabic,
+    normalise_latin,
+    similarity,
+    strict_key,
+)
 
 NAME_MATCH = 0.9
 
@@ -50,7 +60,21 @@ def name_matches(claim: str, forms: Iterable[str], *, spellings: SpellingDiction
         return False
     if any(wanted == _normal(f) for f in held):
         return True
-    return max(similarity(claim, f, spellings=spellings) for f in held) >= NAME_MATCH
+    return any(
+        similarity(claim, f, spellings=spellings) >= NAME_MATCH and not differ_by_ending(claim, f)
+        for f in held
+    )
+
+
+def differ_by_ending(a: str, b: str) -> bool:
+    """Return True when one name's strict key is the other's plus a final vowel (another name).
+
+    Example:
+        >>> differ_by_ending("Mansour", "المنصوري")
+        True
+    """
+    short, long = sorted((strict_key(a), strict_key(b)), key=len)
+    return bool(short) and len(long) == len(short) + 1 and long.startswith(short) and long[-1] in "AI"
 
 
 def date_matches(claim: str, held: str | None) -> bool:

@@ -38,8 +38,6 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.residents", "router"),
     ("sijill.api.registry", "router"),
     ("sijill.social.views", "router"),
-    ("sijill.web", "router"),
-    ("sijill.api.social", "router"),
 ]
 # (module, function) of each sub-application mounted: the web desk, with its own sessions.
 MOUNTS: list[tuple[str, str]] = [("sijill.web", "mount_web")]

@@ -25,8 +25,6 @@ OPERATIONS: tuple[str, ...] = (
     "households.read",
     "households.write",
     "programs.read",
-    "social.read",
-    "social.write",
 )
 # Operations a resident can lock (authentication and disclosure of their record); "*" locks all.
 LOCKABLE: tuple[str, ...] = ("verify", "persons", "tokens", "registry.search")

@@ -26,6 +26,7 @@ from sijill.history import record_events
 from sijill.linkage import LinkResult
 from sijill.register.golden import GOLDEN_FIELDS, golden_rows, goldens_of
 from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Link, Person
+from sijill.register.person_versions import BY_BUILD, record_current_versions, record_versions
 from sijill.register.versions import is_another_person
 from sijill.sources import ACCEPTED, NAME_FIELDS, SourceRecord
 from sijill.uin.service import alias_uins, issue_uins, retire_uins, store_uins
@@ -335,8 +336,10 @@ def assign_persons(
     refreshed = {r: p for c, p in cluster_person.items() if p in touched - new_persons for r in members[c]}
     if refreshed:
         _update_goldens(session, goldens_of(records, refreshed))
-    if links:
-        outcome.persons_retired = _retire_persons_without_records(session, build_id)
+    retired = _retire_persons_without_records(session, build_id) if links else []
+    outcome.persons_retired = len(retired)
+    changed = touched | split | set(retired) | {p for s, a in plan.merges for p in (s, *a)}
+    _record_build_versions(session, build_id, goldens, created, changed - new_persons)
     logger.info(
         "assignment: %d persons created, %d merged, %d split, %d retired",
         outcome.persons_created,
@@ -347,14 +350,43 @@ def assign_persons(
     return outcome
 
 
+def _record_build_versions(
+    session: Session,
+    build_id: int | None,
+    goldens: list[tuple[Any, ...]],
+    created: list[int],
+    changed: set[int],
+) -> None:
+    """Write a version of every person the build created (from its golden tuples) or changed."""
+    width = len(GOLDEN_FIELDS)
+    fresh = [
+        (pid, {**dict(zip(GOLDEN_FIELDS, g[1 : 1 + width], strict=True)), "status": g[2 + width]})
+        for g, pid in zip(goldens, created, strict=True)
+    ]
+    for _, attributes in fresh:
+        attributes.update(commune=None, merged_into=None)
+    record_versions(
+        session,
+        states=fresh,
+        changed_by=BY_BUILD,
+        reason="created",
+        source=BY_BUILD,
+        build_id=build_id,
+        new_persons=True,
+    )
+    record_current_versions(
+        session, person_ids=changed, changed_by=BY_BUILD, reason="rebuilt", source=BY_BUILD, build_id=build_id
+    )
+
+
 def _content_order(records: pd.DataFrame) -> dict[int, int]:
     """Return record id -> its rank in (source, source id) order: ties never hang on ids."""
     ranked = records.sort_values(["source", "source_id"], kind="stable")["record_id"].tolist()
     return {int(rid): i for i, rid in enumerate(ranked)}
 
 
-def _retire_persons_without_records(session: Session, build_id: int | None) -> int:
-    """Retire every person (and UIN) left without an accepted record; return how many."""
+def _retire_persons_without_records(session: Session, build_id: int | None) -> list[int]:
+    """Retire every person (and UIN) left without an accepted record; return their ids."""
     held = (
         select(Link.person_id)
         .join(SourceRecord, SourceRecord.id == Link.source_record_id)
@@ -368,7 +400,7 @@ def _retire_persons_without_records(session: Session, build_id: int | None) -> i
         )
     )
     if not orphans:
-        return 0
+        return []
     session.execute(
         update(Person).where(Person.id.in_(orphans)).values(status=PERSON_RETIRED, updated_at=utcnow())
     )
@@ -386,7 +418,7 @@ def _retire_persons_without_records(session: Session, build_id: int | None) -> i
             for p in orphans
         ],
     )
-    return len(orphans)
+    return orphans
 
 
 def _touched_persons(wanted: dict[int, int], links: dict[int, int]) -> Iterable[int]:

@@ -258,8 +258,6 @@ def record_features(
         text = _text_of(record.get(f"{part}_ar"), record.get(f"{part}_lat"), spellings)
         keys[f"{part}_key"] = (loose_key(text) or None) if text else None
         keys[f"{part}_strict"] = (strict_key(text) or None) if text else None
-    read = _read_one(record.get("given_ar"), record.get("given_lat"), spellings, seen_ar, seen_la)
-    form = (form_key(read) or None) if read else None
     full = record.get("birth_precision") == "day"
     father = record.get("father_given_ar")
     return {
@@ -269,10 +267,7 @@ def record_features(
         "given_key": keys["given_key"],
         "family_strict": keys["family_strict"],
         "given_strict": keys["given_strict"],
-        "given_form": form,
-        "given_skeleton": _skeleton(form),
-        "given_spelt": (strict_key(read) or None) if read else None,
-        "given_head": (head_key(read)[:1] or None) if read else None,
+        **given_guard_keys(record.get("given_ar"), record.get("given_lat"), spellings, seen_ar, seen_la),
         "birth_date": record.get("birth_date") if full else None,
         "birth_year": _int_or_none(record.get("birth_year")),
         "birth_month": _int_or_none(record.get("birth_month")) if full else None,
@@ -284,6 +279,20 @@ def record_features(
         "father_key": (strict_key(father) or None) if isinstance(father, str) and father else None,
         "household_ref": record.get("household_ref"),
         "guardian_cnie": None if "guardian_cnie" in voided else record.get("guardian_cnie"),
+    }
+
+
+def given_guard_keys(
+    arabic: object, latin: object, spellings: SpellingDictionary, seen_ar: NameCounts, seen_la: NameCounts
+) -> dict[str, str | None]:
+    """Return one record's keys of its given name for the twins guard, as `guard_keys` does."""
+    read = _read_one(arabic, latin, spellings, seen_ar, seen_la)
+    form = (form_key(read) or None) if read else None
+    return {
+        "given_form": form,
+        "given_skeleton": _skeleton(form),
+        "given_spelt": (strict_key(read) or None) if read else None,
+        "given_head": (head_key(read)[:1] or None) if read else None,
     }
 
 

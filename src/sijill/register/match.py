@@ -128,7 +128,7 @@ class Matcher:
         for column in _EXTRA_COLUMNS:
             frame[column] = records[column].astype(object).where(records[column].notna(), None).to_numpy()
         scorer = OnlineScorer.from_settings(model.settings)
-        links = dict(session.execute(select(Link.source_record_id, Link.person_id)).tuples().all())
+        links = dict(session.execute(select(Link.source_record_id, Link.person_id)).all())
         index = CandidateIndex.build(
             frame,
             rules=model_rules(model.settings),
@@ -137,9 +137,7 @@ class Matcher:
             given_names=records[["given_ar", "given_lat"]],
         )
         uins = dict(
-            session.execute(select(Person.id, Person.uin).where(Person.status != PERSON_MERGED))
-            .tuples()
-            .all()
+            session.execute(select(Person.id, Person.uin).where(Person.status != PERSON_MERGED)).all()
         )
         must, cannot = reviewer_constraints(session=session)
         held = {
@@ -380,12 +378,12 @@ def _follow_on_commit(
     """Bring the index, UINs and held ids up to date once the transaction commits."""
     ids = component.record_ids
     persons = dict(
-        session.execute(select(Link.source_record_id, Link.person_id).where(Link.source_record_id.in_(ids)))
-        .tuples()
-        .all()
+        session.execute(
+            select(Link.source_record_id, Link.person_id).where(Link.source_record_id.in_(ids))
+        ).all()
     )
     live = set(persons.values())
-    uins = dict(session.execute(select(Person.id, Person.uin).where(Person.id.in_(live))).tuples().all())
+    uins = dict(session.execute(select(Person.id, Person.uin).where(Person.id.in_(live))).all())
     before = [p for r in ids if (p := matcher._person_of(r)) is not None]
     merged = list(
         session.scalars(select(Person.id).where(Person.status == PERSON_MERGED, Person.id.in_(before)))

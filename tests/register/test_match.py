@@ -66,7 +66,7 @@ def _fingerprint(engine: Engine) -> dict[str, str]:
     out = {}
     with engine.connect() as con:
         for table in inspect(con).get_table_names():
-            rows = con.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608 (our table names)
+            rows = con.execute(text(f"SELECT * FROM {table}")).all()
             out[table] = hashlib.sha256(repr(sorted(map(repr, rows))).encode()).hexdigest()
     return out
 

@@ -43,11 +43,12 @@ class AssignOutcome:
     persons_merged: int = 0
     persons_split: int = 0
     persons_retired: int = 0
+    persons_touched: int = 0
     links_written: int = 0
     links_by_method: dict[str, int] = field(default_factory=dict)
 
 
-def _current_links(session: Session) -> dict[int, int]:
+def current_links(*, session: Session) -> dict[int, int]:
     """Return record id -> person id for the links of accepted records."""
     stmt = (
         select(Link.source_record_id, Link.person_id)
@@ -301,18 +302,31 @@ def _members(cluster_of: dict[int, int]) -> dict[int, list[int]]:
 
 
 def assign_persons(
-    *, session: Session, result: LinkResult, build_id: int | None, records: pd.DataFrame
+    *,
+    session: Session,
+    result: LinkResult,
+    build_id: int | None,
+    records: pd.DataFrame,
+    links: dict[int, int] | None = None,
+    region: set[int] | None = None,
 ) -> AssignOutcome:
-    """Turn clusters into persons with stable UINs; write links, merges, splits, history."""
+    """Turn clusters into persons with stable UINs; write links, merges, splits, history.
+
+    A delta build gives the clusters of its region only, with `records` the region's records,
+    `links` the register's current links (as `current_links`) and `region` the persons it
+    clustered again: only those can be retired.
+    """
     outcome = AssignOutcome()
-    links = _current_links(session)
+    links = current_links(session=session) if links is None else links
     carried = _carried_links(session, records, links) if links else _Carried()
     order = _content_order(records)
     members = _members(result.cluster_of)
     plan = _plan(members, links, carried.claims, order)
+    merged: set[int] = set()
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
+        merged.update(absorbed)
     goldens = golden_rows(records, {r: c for c in plan.new_clusters for r in members[c]})
     created = _create_persons(session, goldens, build_id)
     outcome.persons_created = len(created)
@@ -336,12 +350,14 @@ def assign_persons(
     refreshed = {r: p for c, p in cluster_person.items() if p in touched - new_persons for r in members[c]}
     if refreshed:
         _update_goldens(session, goldens_of(records, refreshed))
-    retired = _retire_persons_without_records(session, build_id) if links else []
+    retired = _retire_persons_without_records(session, build_id, region) if links else []
     outcome.persons_retired = len(retired)
+    outcome.persons_touched = len(touched | new_persons | merged | set(retired))
     changed = touched | split | set(retired) | {p for s, a in plan.merges for p in (s, *a)}
     _record_build_versions(session, build_id, goldens, created, changed - new_persons)
     logger.info(
-        "assignment: %d persons created, %d merged, %d split, %d retired",
+        "assignment: %d persons touched, %d created, %d merged, %d split, %d retired",
+        outcome.persons_touched,
         outcome.persons_created,
         outcome.persons_merged,
         outcome.persons_split,
@@ -385,20 +401,30 @@ def _content_order(records: pd.DataFrame) -> dict[int, int]:
     return {int(rid): i for i, rid in enumerate(ranked)}
 
 
-def _retire_persons_without_records(session: Session, build_id: int | None) -> list[int]:
-    """Retire every person (and UIN) left without an accepted record; return their ids."""
+def _orphans(session: Session, among: set[int] | None) -> list[int]:
+    """Return the live persons (of `among`, else all) left without an accepted record."""
     held = (
         select(Link.person_id)
         .join(SourceRecord, SourceRecord.id == Link.source_record_id)
-        .where(SourceRecord.status == ACCEPTED)
+        .where(SourceRecord.status == ACCEPTED, Link.person_id == Person.id)
+        .exists()
     )
-    orphans = list(
-        session.scalars(
-            select(Person.id).where(
-                Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)), Person.id.not_in(held)
-            )
-        )
-    )
+    live = select(Person.id).where(Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)), ~held)
+    if among is None:
+        return list(session.scalars(live))
+    wanted = sorted(among)
+    return [
+        pid
+        for i in range(0, len(wanted), _CHUNK)
+        for pid in session.scalars(live.where(Person.id.in_(wanted[i : i + _CHUNK])))
+    ]
+
+
+def _retire_persons_without_records(
+    session: Session, build_id: int | None, among: set[int] | None = None
+) -> list[int]:
+    """Retire every person (and UIN) left without an accepted record; return them."""
+    orphans = _orphans(session, among)
     if not orphans:
         return []
     session.execute(

@@ -78,7 +78,14 @@ def test_rerunning_a_cycle_writes_byte_identical_files(register: Register, tmp_p
     _approve(register, "2026-03")
     run(register, "2026-03", tmp_path / "c")
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert "family_allowance.csv" in names and "exclusions.csv" in names
+    assert names == [
+        "amo_tadamon.csv",
+        "emergency_topup.csv",
+        "exclusions.csv",
+        "family_allowance.csv",
+        "school_attendance.csv",
+        "widows_allowance.csv",
+    ]
     for name in names:
         first = (tmp_path / "a" / name).read_bytes()
         assert first == (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from sijill.api.settings import ApiSettings
 from sijill.db.engine import session_scope
-from sijill.identity import ACCESS_TOKEN, revoke_agency, sign_token
+from sijill.identity import ACCESS_TOKEN, revoke_agency, rotate_credential, sign_token
 from sijill.uin import new_uin
 from tests.api.conftest import Server, add_agencies, residents, serve
 
@@ -62,6 +62,18 @@ def test_a_revoked_agency_and_its_tokens_get_401(strict_server: Server) -> None:
     for credential in (token, server.agencies["bank"]):
         with server.client(credential) as client:
             assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 401
+
+
+def test_a_rotated_credential_gets_401_and_its_successor_is_served(strict_server: Server) -> None:
+    server = strict_server
+    old = server.agencies["cnops"]
+    with session_scope(server.engine) as session:
+        new = rotate_credential(session=session, name="cnops").credential
+    assert new != old
+    with server.client(old) as client:
+        assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 401
+    with server.client(new) as client:
+        assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 200
 
 
 def test_an_expired_access_token_gets_401(strict_server: Server) -> None:

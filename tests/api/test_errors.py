@@ -77,7 +77,9 @@ def test_client_credentials_give_a_short_lived_token_and_bad_clients_get_oauth_e
             data={"grant_type": "client_credentials", "client_id": key_id, "client_secret": secret},
         )
         by_basic = client.post(
-            "/oauth2/client/token", data={"grant_type": "client_credentials"}, headers={"Authorization": basic}
+            "/oauth2/client/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": basic},
         )
         wrong_grant = client.post(
             "/oauth2/client/token",

@@ -74,6 +74,9 @@ def _interrupted(exc: BaseException) -> bool:
     return False
 
 
+_INTERRUPTED = "interrupted; nothing was changed (a build or an event commits whole or not at all)"
+
+
 def _fail(message: str, code: int) -> NoReturn:
     err_console.print(f"[red]error:[/] {message}", highlight=False)
     sys.exit(code)
@@ -90,12 +93,11 @@ def main() -> None:
         _fail(str(exc), exc.exit_code)
     except BaseException as exc:
         if isinstance(exc, SystemExit):
+            if exc.code == EXIT_INTERRUPTED:  # Typer turns a bare Ctrl-C into a silent Exit(130)
+                _fail(_INTERRUPTED, EXIT_INTERRUPTED)
             raise
         if _interrupted(exc):
-            _fail(
-                "interrupted; nothing was changed (a build or an event commits whole or not at all)",
-                EXIT_INTERRUPTED,
-            )
+            _fail(_INTERRUPTED, EXIT_INTERRUPTED)
         if "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:]:
             raise
         _fail(_unexpected(exc), EXIT_INTERNAL)

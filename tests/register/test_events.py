@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from sijill.db.engine import session_scope
 from sijill.db.locks import writer_session
@@ -21,6 +21,7 @@ from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, Link, Person,
 from sijill.register.person_versions import person_history
 from sijill.sources import ACCEPTED, SUPERSEDED, SourceRecord
 from sijill.uin import is_valid_uin, new_uin
+from sijill.uin.models import Uin
 from tests.register.test_history_versions import build
 
 COMMUNE = "01.511.01.01"
@@ -158,3 +159,82 @@ def test_a_change_of_address_checks_the_commune_and_is_versioned(built: Engine) 
         [event] = read_events(session)
     assert history[-1].attributes["commune"] == COMMUNE and history[-1].reason == "moved"
     assert (event.kind, event.payload["commune"]) == ("address", COMMUNE)
+
+
+def _declare_events(url: str, mother: str, dying: list[str], births: int) -> None:
+    """Declare births and deaths, one transaction each, as one clerk's process does."""
+    from sijill.db.engine import create_engine_for
+
+    engine = create_engine_for(url)
+    for i, uin in enumerate(dying):
+        with writer_session(engine) as session:
+            record_death(session, uin=uin, death_date="2026-11-29", by=f"clerk-{mother}")
+        for _ in range(births // len(dying) + (i < births % len(dying))):
+            with writer_session(engine) as session:
+                declare_birth(session, child=_child(), mother_uin=mother, by="clerk")
+    engine.dispose()
+
+
+def _drain(engine: Engine, seen: list[tuple[int, str | None, str]]) -> int:
+    from sijill.outbox import ack, consume
+
+    with session_scope(engine) as session:
+        events = consume(session, subscriber="cnss", limit=9)
+        seen.extend((e.id, e.uin, e.kind) for e in events)
+        if events:
+            ack(session, subscriber="cnss", up_to=events[-1].id)
+    return len(events)
+
+
+def test_concurrent_births_and_deaths_lose_or_repeat_no_uin_nor_event(built: Engine, db_url: str) -> None:
+    import multiprocessing
+
+    from sijill.outbox import subscribe
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several writer processes at once: PostgreSQL")
+    with session_scope(built) as session:
+        subscribe(session, name="cnss")
+        women = session.scalars(
+            select(Person.uin)
+            .where(Person.sex == "F", Person.status == PERSON_ACTIVE, Person.birth_date < "1995")
+            .order_by(Person.id)
+            .limit(4)
+        ).all()
+        others = session.scalars(
+            select(Person.uin)
+            .where(Person.uin.not_in(women), Person.status == PERSON_ACTIVE)
+            .order_by(Person.id)
+            .limit(40)
+        ).all()
+        persons_before = session.scalar(select(func.count()).select_from(Person))
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(
+            target=_declare_events, args=(db_url, women[w], list(others[w * 10 : w * 10 + 10]), 10)
+        )
+        for w in range(4)
+    ]
+    for p in workers:
+        p.start()
+    seen: list[tuple[int, str | None, str]] = []
+    while any(p.is_alive() for p in workers):
+        _drain(built, seen)
+    for p in workers:
+        p.join()
+        assert p.exitcode == 0
+    while _drain(built, seen):
+        pass
+    with session_scope(built) as session:
+        persons_after = session.scalar(select(func.count()).select_from(Person))
+        uins = session.scalars(select(Uin.uin)).all()
+        deceased = session.scalar(
+            select(func.count()).where(Person.uin.in_(others), Person.status == PERSON_DECEASED)
+        )
+    ids = [s[0] for s in seen]
+    assert ids == sorted(set(ids))  # in order, none twice
+    assert sorted(k for _, _, k in seen) == ["birth"] * 40 + ["death"] * 40
+    assert sorted(u for u, k in ((s[1], s[2]) for s in seen) if k == "death") == sorted(others)
+    assert len({s[1] for s in seen if s[2] == "birth"}) == 40
+    assert persons_after == (persons_before or 0) + 40 and len(uins) == len(set(uins))
+    assert deceased == 40

@@ -46,6 +46,19 @@ def test_a_death_shows_in_person_show_and_history_and_a_second_is_refused(built:
     assert [(v["version"], v["reason"]) for v in history] == [(1, "created"), (2, "death")]
 
 
+def test_an_agency_consumes_and_acknowledges_the_outbox(built: str) -> None:
+    [uin] = _uins(built, 1)
+    assert sijill("outbox", "subscribe", "cnss", "--db", built).returncode == 0
+    sijill("event", "death", uin, "--date", "2026-11-29", "--by", "clerk7", "--db", built)
+    consumed = sijill("outbox", "consume", "cnss", "--json", "--db", built)
+    [event] = [json.loads(line) for line in consumed.stdout.splitlines()]
+    assert (event["kind"], event["uin"], event["payload"]["date"]) == ("death", uin, "2026-11-29")
+    assert sijill("outbox", "ack", "cnss", str(event["id"]), "--db", built).returncode == 0
+    assert sijill("outbox", "consume", "cnss", "--json", "--db", built).stdout.strip() == ""
+    past = sijill("outbox", "ack", "cnss", str(event["id"] + 5), "--db", built)
+    assert past.returncode == 9 and "latest event" in past.stderr
+
+
 def test_a_birth_prints_the_new_uin(built: str) -> None:
     [mother] = _uins(built, 1, sex="F")
     done = sijill(

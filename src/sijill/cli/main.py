@@ -15,6 +15,7 @@ from sijill.cli.households import households_app
 from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.outbox import outbox_app
 from sijill.cli.person import person_app
 from sijill.cli.programs import programs_app
 from sijill.cli.residents import residents_app
@@ -61,6 +62,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(residents_app, name="residents")
 app.add_typer(person_app, name="person")
 app.add_typer(event_app, name="event")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -170,3 +170,23 @@ def test_an_event_on_a_merged_uin_reaches_the_survivor(built: Engine) -> None:
         survivor,
         absorbed,
     )
+
+
+def test_the_state_before_a_merge_is_the_absorbed_persons_own_after_it_the_survivors(built: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from sijill.register.person_versions import person_at
+
+    survivor, absorbed = _two_persons(built)
+    before = datetime.now(UTC)
+    with writer_session(built) as session:
+        merge_persons(session, survivor_uin=survivor, absorbed_uin=absorbed, reason="dup", by="op1")
+    with session_scope(built) as session:
+        then = person_at(session, uin=absorbed, at=before)
+        now = person_at(session, uin=absorbed, at=datetime.now(UTC))
+    assert then is not None and (then.uin, then.resolved_from, then.attributes["status"]) == (
+        absorbed,
+        None,
+        "active",
+    )
+    assert now is not None and (now.uin, now.resolved_from) == (survivor, absorbed)

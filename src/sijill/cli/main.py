@@ -10,10 +10,13 @@ from sijill.cli import demo, evaluate, export, match, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.events import event_app
 from sijill.cli.households import households_app
 from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.outbox import outbox_app
+from sijill.cli.person import person_app
 from sijill.cli.programs import programs_app
 from sijill.cli.residents import residents_app
 from sijill.cli.uin import uin_app
@@ -58,6 +61,9 @@ app.command("serve")(serve.serve)
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(audit_app, name="audit")
 app.add_typer(residents_app, name="residents")
+app.add_typer(person_app, name="person")
+app.add_typer(event_app, name="event")
+app.add_typer(outbox_app, name="outbox")
 
 
 def _interrupted(exc: BaseException) -> bool:

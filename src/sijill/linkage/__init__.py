@@ -16,10 +16,12 @@ if TYPE_CHECKING:
     from sijill.linkage.pairs import ScoredPair, record_id_of, score_stored_pair
     from sijill.linkage.review import (
         DECISIONS,
+        bind_pairs,
         decide_review,
         pending_reviews,
         queue_for_review,
         reviewer_constraints,
+        unbind_pairs,
     )
     from sijill.linkage.service import latest_model, save_model
     from sijill.linkage.spec import COMPARISONS, LinkageSpec, Thresholds
@@ -44,7 +46,9 @@ _WHERE = {
     "record_id_of": "pairs",
     "score_stored_pair": "pairs",
     "DECISIONS": "review",
+    "bind_pairs": "review",
     "decide_review": "review",
+    "unbind_pairs": "review",
     "pending_reviews": "review",
     "queue_for_review": "review",
     "reviewer_constraints": "review",
@@ -69,6 +73,7 @@ __all__ = [
     "ScoredPair",
     "Thresholds",
     "TrainedModel",
+    "bind_pairs",
     "decide_review",
     "latest_model",
     "learn_spellings",
@@ -85,6 +90,7 @@ __all__ = [
     "reviewer_constraints",
     "save_model",
     "score_stored_pair",
+    "unbind_pairs",
     "waterfall",
 ]
 

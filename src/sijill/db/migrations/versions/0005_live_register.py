@@ -49,7 +49,7 @@ def _versions() -> None:
     op.create_table(
         "person_version",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
-        sa.Column("person_id", _ID, nullable=False),
+        sa.Column("person_id", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("valid_from", _TS, nullable=False),
         sa.Column("valid_to", _TS, nullable=True),
@@ -57,11 +57,7 @@ def _versions() -> None:
         sa.Column("changed_by", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=64), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=True),
-        sa.Column("build_id", _ID, nullable=True),
-        sa.ForeignKeyConstraint(["build_id"], ["build.id"], name=op.f("fk_person_version_build_id_build")),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_person_version_person_id_person")
-        ),
+        sa.Column("build_id", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_version")),
         sa.UniqueConstraint("person_id", "version", name="uq_person_version_person_id"),
     )

@@ -307,3 +307,24 @@ def _int_or_none(value: object) -> int | None:
 def _place_or_none(value: object) -> str | None:
     """Return `comparable_place` of a text value, None for anything else (`_each_distinct`)."""
     return comparable_place(value) if isinstance(value, str) and value else None
+def keys_moved(
+    records: pd.DataFrame, before: SpellingDictionary, after: SpellingDictionary, held: pd.Series
+) -> list[int]:
+    """Return the records whose name keys, or given name as the twins guard reads it, differ
+    between two dictionaries of spellings and two sets of records (`held` marks the records of
+    the earlier set): what learning from new records changes in records already held."""
+    moved = np.zeros(len(records), dtype=bool)
+    for part in ("family", "given"):
+        codes, distinct = _name_pairs(records[f"{part}_ar"], records[f"{part}_lat"])
+        pairs = zip(distinct["ar"], distinct["la"], strict=True)
+        texts = [_text_of(a, b, before) != _text_of(a, b, after) for a, b in pairs]
+        moved |= np.asarray(texts, dtype=bool)[codes]
+    arabic, latin = records["given_ar"], records["given_lat"]
+    seen = (arabic.value_counts(), latin.value_counts())
+    seen_before = (arabic[held].value_counts(), latin[held].value_counts())
+    codes, distinct = _name_pairs(arabic, latin)
+    pairs = zip(distinct["ar"], distinct["la"], strict=True)
+    moved |= np.asarray(
+        [_read_one(a, b, before, *seen_before) != _read_one(a, b, after, *seen) for a, b in pairs], dtype=bool
+    )[codes]
+    return [int(r) for r in records["record_id"][moved & held.to_numpy(dtype=bool)].tolist()]

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
 
 from sijill.db.engine import create_engine_for, session_scope
 from sijill.linkage import latest_model
@@ -60,8 +61,16 @@ def _splink_linker(matcher: Matcher, settings: dict[str, Any]) -> tuple[Any, Any
 
     index = matcher.index
     slots = np.asarray(index.live_slots(), dtype="int64")
-    frame = pd.DataFrame([index.row(int(s)) for s in slots])
-    frame = frame.drop(columns=["source_id", "given_ar", "given_lat"])
+    frame = pd.DataFrame({"record_id": index.record_ids[slots]})
+    for column, (values, known) in index.features.items():
+        if column in ("source_id", "given_ar", "given_lat"):
+            continue
+        if values.dtype.kind == "f":
+            frame[column] = pd.array(np.where(known[slots], values[slots], np.nan), dtype="Float64").astype(
+                "Int64"
+            )
+        else:
+            frame[column] = values[slots]
     api = duckdb_api()
     table = api.register(typed_input(frame, api))
     linker = Linker(table, settings, log_level=logging.ERROR)
@@ -104,7 +113,10 @@ def main() -> None:
         model = latest_model(session=session)
         assert model is not None
         settings = model.settings
-        persons = session.query(Person).filter(Person.status == PERSON_ACTIVE).count()
+        # Counted by column: a register copied from an older schema still answers.
+        persons = int(
+            session.scalar(select(func.count(Person.id)).where(Person.status == PERSON_ACTIVE)) or 0
+        )
     load_s = time.perf_counter() - start
     print(f"loaded {len(matcher.index):,} records of {persons:,} persons in {load_s:.1f} s")
     memory = matcher.index.memory_bytes()

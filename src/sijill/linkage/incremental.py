@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sijill.linkage.clusters import COMPACT_COLUMNS, cluster_pairs, guarded, identified
 from sijill.linkage.features import NameCounts, given_guard_keys
@@ -29,7 +28,6 @@ from sijill.names import SpellingDictionary
 
 MAX_COMPONENT = 2_000  # records; a larger component is clustered as far as it was walked
 _COMPACT_TYPES: tuple[Any, ...] = ("int64", "int64", "float64", bool, bool, bool, bool)
-_NO_PAIRS = pd.DataFrame(columns=COMPACT_COLUMNS)
 
 
 @dataclass
@@ -51,7 +49,6 @@ class Component:
     candidates: Array
     scores: Scores
     result: LinkResult
-    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def left_side(
@@ -100,10 +97,10 @@ class ComponentClustering:
             pairs: dict[tuple[int, int], float] = {}
             self._note(x, slots, scores.match_weight, pairs)
             members = self._walk(x, slots, scores.match_weight, pairs, seen, rows)
-            result, compact = self._cluster(members, pairs, rows)
+            result = self._cluster(members, pairs, rows)
         finally:
             index._count(features, -1)
-        return Component(sorted(members), slots, scores, result, compact)
+        return Component(sorted(members), slots, scores, result)
 
     def _seen(self, features: Mapping[str, Any]) -> tuple[NameCounts, NameCounts]:
         ar, la = self.index.given_seen
@@ -157,28 +154,24 @@ class ComponentClustering:
 
     def _cluster(
         self, members: set[int], pairs: dict[tuple[int, int], float], rows: dict[int, dict[str, Any]]
-    ) -> tuple[LinkResult, pd.DataFrame]:
+    ) -> LinkResult:
         """Cluster the component with the batch's clustering, records in content order."""
         if len(members) == 1:
-            return self._alone(next(iter(members)), pairs, rows), _NO_PAIRS
+            return self._alone(next(iter(members)), pairs, rows)
         ordered = sorted(members, key=lambda r: (str(rows[r]["source"]), str(rows[r]["source_id"])))
         rank = {r: i + 1 for i, r in enumerate(ordered)}
         inside = [
             self._compact(rank, rows, a, b, w) for (a, b), w in pairs.items() if a in rank and b in rank
         ]
         columns = list(zip(*inside, strict=True)) if inside else [()] * len(COMPACT_COLUMNS)
-        compact = pd.DataFrame(
-            {
-                c: np.asarray(v, dtype=t)
-                for c, v, t in zip(COMPACT_COLUMNS, columns, _COMPACT_TYPES, strict=True)
-            }
-        )
-        records = pd.DataFrame(
-            {
-                "record_id": np.arange(1, len(ordered) + 1, dtype="int64"),
-                "source": np.asarray([rows[r]["source"] for r in ordered], dtype=object),
-            }
-        )
+        compact = {
+            c: np.asarray(v, dtype=t)
+            for c, v, t in zip(COMPACT_COLUMNS, columns, _COMPACT_TYPES, strict=True)
+        }
+        records = {
+            "record_id": np.arange(1, len(ordered) + 1, dtype="int64"),
+            "source": np.asarray([rows[r]["source"] for r in ordered], dtype=object),
+        }
 
         def ranked(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
             return [(rank[a], rank[b]) for a, b in links if a in rank and b in rank]
@@ -197,7 +190,7 @@ class ComponentClustering:
         for pair in result.review_pairs:
             left, right = back[pair["record_id_l"]], back[pair["record_id_r"]]
             pair["record_id_l"], pair["record_id_r"] = min(left, right), max(left, right)
-        return result, compact
+        return result
 
     def _alone(
         self, x: int, pairs: dict[tuple[int, int], float], rows: dict[int, dict[str, Any]]

@@ -11,8 +11,11 @@ if TYPE_CHECKING:
     from sijill.linkage.engines import linker_for
     from sijill.linkage.explain import level_label, model_table, prior_weight, waterfall
     from sijill.linkage.features import linkage_frame, load_records
+    from sijill.linkage.incremental import Component, ComponentClustering
+    from sijill.linkage.index import CandidateIndex
     from sijill.linkage.linker import DeltaLinker, Linker, LinkResult, TrainedModel
     from sijill.linkage.models import LinkageModel, NameSpelling, ReviewItem
+    from sijill.linkage.online import OnlineScorer, Scores, TermFrequencies
     from sijill.linkage.pairs import ScoredPair, record_id_of, score_stored_pair
     from sijill.linkage.review import (
         DECISIONS,
@@ -35,6 +38,12 @@ _WHERE = {
     "waterfall": "explain",
     "linkage_frame": "features",
     "load_records": "features",
+    "Component": "incremental",
+    "ComponentClustering": "incremental",
+    "CandidateIndex": "index",
+    "OnlineScorer": "online",
+    "Scores": "online",
+    "TermFrequencies": "online",
     "DeltaLinker": "linker",
     "Linker": "linker",
     "LinkResult": "linker",
@@ -63,14 +72,20 @@ _WHERE = {
 __all__ = [
     "COMPARISONS",
     "DECISIONS",
+    "CandidateIndex",
+    "Component",
+    "ComponentClustering",
     "DeltaLinker",
     "LinkResult",
     "LinkageModel",
     "LinkageSpec",
     "Linker",
     "NameSpelling",
+    "OnlineScorer",
     "ReviewItem",
     "ScoredPair",
+    "Scores",
+    "TermFrequencies",
     "Thresholds",
     "TrainedModel",
     "bind_pairs",

@@ -1,0 +1,1 @@
+"""Enrolment: people no registry holds, enrolled at a desk or offline on a field device."""

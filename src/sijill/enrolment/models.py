@@ -39,7 +39,6 @@ class EnrolmentBundle(Base):
     device: Mapped[str] = mapped_column(ForeignKey("enrolment_device.name"), index=True)
     digest: Mapped[str] = mapped_column(String(44))  # base64 SHA-256 of what was signed
     entries: Mapped[int]
-    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"))
     first_synced_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp)
 

@@ -41,12 +41,8 @@ def upgrade() -> None:
         sa.Column("device", sa.String(length=64), nullable=False),
         sa.Column("digest", sa.String(length=44), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
-        sa.Column("batch_id", _ID, nullable=False),
         sa.Column("first_synced_at", _TS, nullable=False),
         sa.Column("completed_at", _TS, nullable=True),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["ingest_batch.id"], name=op.f("fk_enrolment_bundle_batch_id_ingest_batch")
-        ),
         sa.ForeignKeyConstraint(
             ["device"], ["enrolment_device.name"], name=op.f("fk_enrolment_bundle_device_enrolment_device")
         ),
@@ -73,7 +69,9 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", _TS, nullable=False),
         sa.ForeignKeyConstraint(
-            ["bundle_id"], ["enrolment_bundle.bundle_id"], name=op.f("fk_enrolment_bundle_id_enrolment_bundle")
+            ["bundle_id"],
+            ["enrolment_bundle.bundle_id"],
+            name=op.f("fk_enrolment_bundle_id_enrolment_bundle"),
         ),
         sa.ForeignKeyConstraint(
             ["device"], ["enrolment_device.name"], name=op.f("fk_enrolment_device_enrolment_device")

@@ -10,6 +10,7 @@ from sijill.cli import demo, evaluate, export, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.enrol import enrol_app
 from sijill.cli.households import households_app
 from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
@@ -57,6 +58,7 @@ app.command("serve")(serve.serve)
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(audit_app, name="audit")
 app.add_typer(residents_app, name="residents")
+app.add_typer(enrol_app, name="enrol")
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -6,7 +6,7 @@ Example:
     '1980-11-05'
 """
 
-from sijill.sources.formats import ENROLMENT_FORMAT, FORMATS, ExtractFormat
+from sijill.sources.formats import ENROLMENT_FORMAT, FORMATS, RECORD_FORMATS, ExtractFormat
 from sijill.sources.models import (
     ACCEPTED,
     HELD,
@@ -40,6 +40,7 @@ __all__ = [
     "NAME_FIELDS",
     "QUARANTINED",
     "RECORD_FIELDS",
+    "RECORD_FORMATS",
     "SUPERSEDED",
     "ExtractFile",
     "ExtractFormat",

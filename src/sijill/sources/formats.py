@@ -90,6 +90,8 @@ ENROLMENT_FORMAT = ExtractFormat(
     card_column="cnie",
     father_column="prenom_pere_ar",
 )
+# Every source a record can come from: the five registries' extracts, and enrolments.
+RECORD_FORMATS: dict[str, ExtractFormat] = {**FORMATS, ENROLMENT_FORMAT.source: ENROLMENT_FORMAT}
 SOURCE_ID_SHAPES = {
     "civil": r"^\d{2}\.\d{3}\.\d{2}\.\d{1,2}/\d{4}/\d{1,6}$",
     "cnie": r"^[A-Z]{1,2}\d{1,7}$",

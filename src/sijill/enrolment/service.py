@@ -206,4 +206,4 @@ def _store(session: Session, enrolment: Enrolment, decision: str) -> None:
             {"entity": "enrolment", "entity_id": enrolment.number, "action": "enrolled", "detail": detail}
         ],
     )
-    logger.info("enrolment %s: %s (matcher said %s)", enrolment.number, enrolment.status, decision)
+    logger.debug("enrolment %s: %s (matcher said %s)", enrolment.number, enrolment.status, decision)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sijill.outbox import OutboxEvent
 from sqlalchemy import Engine, func, select
 
 from sijill.db.engine import create_engine_for, session_scope
@@ -23,6 +22,7 @@ from sijill.enrolment.evidence import Document
 from sijill.history import HistoryEvent
 from sijill.linkage import ReviewItem
 from sijill.linkage.splink_linker import SplinkLinker
+from sijill.outbox import OutboxEvent
 from sijill.register import Link, Person, run_build
 from sijill.sources import ACCEPTED, IngestBatch, SourceRecord
 from sijill.uin import Uin
@@ -96,7 +96,7 @@ def held_person_form(engine: Engine, *, client_id: str | None = None) -> tuple[E
         person = {
             "family_ar": record.family_ar,
             "given_ar": record.given_ar,
-            "given_lat": record.given_lat[:-1],
+            "given_lat": str(record.given_lat)[:-1],
             "sex": record.sex,
             "birth_date": record.birth_date,
             "birth_place": record.birth_place or "",

@@ -1,8 +1,6 @@
 """An enrolment is matched before any UIN: a person held waits for review, a new one gets one UIN."""
 
 import pytest
-from sijill.outbox import OutboxEvent
-from sijill.register.match import Matcher
 from sqlalchemy import Engine, select
 
 from sijill.db.engine import session_scope
@@ -21,7 +19,9 @@ from sijill.enrolment import (
     settle_enrolment,
 )
 from sijill.history import events_of
+from sijill.outbox import OutboxEvent
 from sijill.register import Link, Person, get_person_by_uin
+from sijill.register.match import Matcher
 from sijill.sources import HELD, SourceRecord
 from tests.enrolment.conftest import TODAY, held_person_form, new_person_form, row_counts
 
@@ -71,7 +71,7 @@ def test_a_truly_new_person_gets_one_uin_with_history_and_an_outbox_event(built:
             e.action for e in events_of(session=session, entity="person", entity_id=person.id)
         ]
         assert [
-            e.action for e in events_of(session=session, entity="enrolment", entity_id=outcome.number)
+            e.action for e in events_of(session=session, entity="enrolment", entity_id=str(outcome.number))
         ] == ["enrolled"]
 
 

@@ -120,8 +120,8 @@ def test_a_bundle_interrupted_midway_then_resynced_completes_without_duplicates(
     assert [o.outcome for o in resumed.outcomes] == ["already", "already", "new", "new"]
     assert row_counts(built)["uin"] == uins_before + 2
     with session_scope(built) as session:
-        numbers = session.scalars(select(Enrolment.client_id).where(Enrolment.bundle_id == "b-int")).all()
-        assert sorted(numbers) == ["i-0", "i-1", "i-2", "i-3"]
+        clients = session.scalars(select(Enrolment.client_id).where(Enrolment.bundle_id == "b-int")).all()
+        assert sorted(str(c) for c in clients) == ["i-0", "i-1", "i-2", "i-3"]
         uins = [o.uin for o in seen] + [o.uin for o in resumed.outcomes[2:]]
         assert len(set(uins)) == 4
         assert session.scalar(select(func.count()).select_from(Uin).where(Uin.uin.in_(uins))) == 4

@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -160,7 +160,7 @@ def review(
     from sijill.enrolment import pending_enrolments
 
     with open_register(db, write=False) as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "number": e.number,
                 "device": e.device,
@@ -253,8 +253,8 @@ def device_list(db: DbOption = None) -> None:
     from sijill.enrolment import list_devices
 
     with open_register(db, write=False) as session:
-        rows = [(d.name, d.status, d.public_key) for d in list_devices(session=session)]
-    for name, status, key in rows:
+        devices = [(d.name, d.status, d.public_key) for d in list_devices(session=session)]
+    for name, status, key in devices:
         console.print(f"{name}  {status}  {key}", highlight=False)
 
 

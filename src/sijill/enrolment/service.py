@@ -196,7 +196,7 @@ def _enrolment(
 def _store(session: Session, enrolment: Enrolment, decision: str) -> None:
     session.add(enrolment)
     session.flush()
-    detail = {"by": enrolment.operator, "decision": decision, "status": enrolment.status}
+    detail: dict[str, Any] = {"by": enrolment.operator, "decision": decision, "status": enrolment.status}
     if enrolment.device:
         detail |= {"device": enrolment.device, "bundle": enrolment.bundle_id}
     record_events(

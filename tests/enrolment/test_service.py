@@ -14,6 +14,7 @@ from sijill.enrolment import (
     EnrolmentOutcome,
     EnrolmentRefused,
     Evidence,
+    Parent,
     enrol_person,
     pending_enrolments,
     settle_enrolment,
@@ -22,6 +23,7 @@ from sijill.history import events_of
 from sijill.outbox import OutboxEvent
 from sijill.register import Link, Person, get_person_by_uin
 from sijill.register.match import Matcher
+from sijill.register.models import PersonRelation
 from sijill.sources import HELD, SourceRecord
 from tests.enrolment.conftest import TODAY, held_person_form, new_person_form, row_counts
 
@@ -117,3 +119,24 @@ def test_a_reviewer_who_finds_a_held_enrolment_new_issues_exactly_one_uin(built:
     assert after["uin"] == before["uin"] + 1 and after["person"] == before["person"] + 1
     with session_scope(built) as session:
         assert session.scalar(select(Person.id).where(Person.uin == done.uin)) is not None
+
+
+def test_a_new_person_enrolled_with_a_mother_is_recorded_as_her_child(built: Engine) -> None:
+    with session_scope(built) as session:
+        mother = session.scalars(
+            select(Person).where(Person.status == "active", Person.sex == "F").order_by(Person.id).limit(1)
+        ).one()
+        mother_id, mother_uin = mother.id, mother.uin
+    form = new_person_form(40)
+    form = EnrolmentForm(form.person, form.operator, Evidence(parents=(Parent(mother_uin, "mother"),)))
+    outcome = _enrol(built, form)
+    assert outcome.outcome == "new"
+    with session_scope(built) as session:
+        child = get_person_by_uin(session=session, uin=str(outcome.uin))
+        assert child is not None
+        relations = session.execute(
+            select(PersonRelation.relation, PersonRelation.relative_id).where(
+                PersonRelation.person_id == child.id
+            )
+        ).all()
+        assert [tuple(r) for r in relations] == [("mother", mother_id)]

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sijill.enrolment.errors import EnrolmentRefused
-from sijill.register.models import PERSON_ACTIVE, Person
+from sijill.register.models import PERSON_ACTIVE, RELATION_FATHER, RELATION_MOTHER, Person, PersonRelation
 from sijill.uin import uin_problem
 from sijill.uin.service import holder_of
 
@@ -127,12 +127,27 @@ def _people_problems(session: Session, evidence: Evidence) -> list[str]:
     for i, uin in enumerate(evidence.witnesses, 1):
         if problem := _person_problem(session, uin):
             problems.append(f"witness {i}: {problem}")
+    roles = [p.role for p in evidence.parents if p.role != "guardian"]
+    if len(set(roles)) < len(roles):
+        problems.append("a mother or father is named twice")
     for i, parent in enumerate(evidence.parents, 1):
         if parent.role not in PARENT_ROLES:
             problems.append(f"parent {i}: unknown role {parent.role!r} (one of {', '.join(PARENT_ROLES)})")
         if problem := _person_problem(session, parent.uin):
             problems.append(f"parent {i}: {problem}")
     return problems
+
+
+def record_parents(*, session: Session, person_id: int, evidence: Evidence) -> int:
+    """Record the mother and father named by the evidence as the new person's parents."""
+    written = 0
+    for parent in evidence.parents:
+        relative = holder_of(session=session, uin=parent.uin)
+        if parent.role in (RELATION_MOTHER, RELATION_FATHER) and relative is not None:
+            session.add(PersonRelation(person_id=person_id, relation=parent.role, relative_id=relative))
+            written += 1
+    session.flush()
+    return written
 
 
 def evidence_problems(*, session: Session, evidence: Evidence) -> list[str]:

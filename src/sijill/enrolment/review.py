@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
 from sijill.enrolment.errors import EnrolmentNotFound
+from sijill.enrolment.evidence import evidence_from_json, record_parents
 from sijill.enrolment.models import ENROLMENT_LINKED, ENROLMENT_NEW, ENROLMENT_REVIEW, Enrolment
 from sijill.errors import NotFound, ReviewConflict, UsageError
 from sijill.history import record_events
@@ -22,12 +23,14 @@ from sijill.linkage.features import RECORD_COLUMNS
 from sijill.outbox import EVENT_LINK, EVENT_NEW_PERSON, publish
 from sijill.register import PERSON_ACTIVE, Link, Person, assign_persons, get_person_by_uin
 from sijill.register.golden import golden_of
-from sijill.sources import ACCEPTED, SourceRecord
+from sijill.register.person_versions import record_current_versions
+from sijill.sources import ACCEPTED, ENROLMENT_FORMAT, SourceRecord
 
 LINK_TO_PERSON = "link"
 NEW_PERSON = "new"
 DECISIONS = (LINK_TO_PERSON, NEW_PERSON)
 REVIEW_METHOD = "enrolment_review"
+ENROLMENT_SOURCE = ENROLMENT_FORMAT.source
 
 
 @dataclass
@@ -73,10 +76,11 @@ def settle_enrolment(
     record.status = ACCEPTED
     session.flush()
     if decision == LINK_TO_PERSON:
-        person = _link(session, enrolment, record, uin)
+        person = _link(session, enrolment, record, uin, reviewer)
     else:
         person = _new_person(session, record)
         enrolment.status = ENROLMENT_NEW
+        record_parents(session=session, person_id=person.id, evidence=evidence_from_json(enrolment.evidence))
     enrolment.person_id, enrolment.decided_by, enrolment.decided_at, enrolment.note = (
         person.id,
         reviewer,
@@ -90,7 +94,9 @@ def settle_enrolment(
     return EnrolmentDecision(number, enrolment.status, person.uin)
 
 
-def _link(session: Session, enrolment: Enrolment, record: SourceRecord, uin: str | None) -> Person:
+def _link(
+    session: Session, enrolment: Enrolment, record: SourceRecord, uin: str | None, reviewer: str
+) -> Person:
     if not uin:
         raise UsageError("linking an enrolment needs the UIN of the person it is")
     person = get_person_by_uin(session=session, uin=uin)
@@ -109,6 +115,10 @@ def _link(session: Session, enrolment: Enrolment, record: SourceRecord, uin: str
     for attribute, value in golden_of(list(records)).items():
         setattr(person, attribute, value)
     person.updated_at = utcnow()
+    session.flush()
+    record_current_versions(
+        session, person_ids=[person.id], changed_by=reviewer, reason=REVIEW_METHOD, source=ENROLMENT_SOURCE
+    )
     enrolment.status = ENROLMENT_LINKED
     return person
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijill.enrolment.errors import EnrolmentRefused
-from sijill.enrolment.evidence import evidence_problems
+from sijill.enrolment.evidence import evidence_problems, record_parents
 from sijill.enrolment.forms import EnrolmentForm, desk_number, parsed_record, raw_row
 from sijill.enrolment.models import ENROLMENT_NEW, ENROLMENT_REVIEW, Enrolment
 from sijill.errors import LinkageError
@@ -136,6 +136,7 @@ def _enrol_new(
 
     person = get_person_by_uin(session=session, uin=written.uin)
     assert person is not None
+    record_parents(session=session, person_id=person.id, evidence=form.evidence)
     _store(session, _enrolment(form, place, record_id, ENROLMENT_NEW, person.id), NEW)
     publish(session, kind=EVENT_NEW_PERSON, uin=written.uin, payload=_announcement(place))
     return EnrolmentOutcome(OUTCOME_NEW, place.number, NEW, written.uin, [], form.client_id, ms=written.ms)

@@ -11,6 +11,7 @@ from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
 from sijill.cli.events import event_app
+from sijill.cli.enrol import enrol_app
 from sijill.cli.households import households_app
 from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
@@ -64,6 +65,7 @@ app.add_typer(residents_app, name="residents")
 app.add_typer(person_app, name="person")
 app.add_typer(event_app, name="event")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(enrol_app, name="enrol")
 
 
 def _interrupted(exc: BaseException) -> bool:

@@ -1,6 +1,7 @@
 """Import every model so the metadata holds the whole schema (for Alembic)."""
 
 from sijill.db.base import Base
+from sijill.enrolment import models as enrolment_models
 from sijill.history import models as history_models
 from sijill.identity import models as identity_models
 from sijill.linkage import models as linkage_models
@@ -13,6 +14,7 @@ from sijill.web import models as web_models
 
 __all__ = [
     "Base",
+    "enrolment_models",
     "history_models",
     "identity_models",
     "linkage_models",

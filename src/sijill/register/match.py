@@ -38,8 +38,8 @@ from sijill.register.assign import assign_persons
 from sijill.register.models import PERSON_MERGED, Link, Person
 from sijill.sources import (
     ACCEPTED,
-    FORMATS,
     QUARANTINED,
+    RECORD_FORMATS,
     SUPERSEDED,
     IngestBatch,
     SourceRecord,
@@ -150,9 +150,9 @@ class Matcher:
 
     def parse(self, source: str, row: Mapping[str, str], record_id: int = INCOMING_ID) -> _Incoming | str:
         """Parse a raw extract row as ingestion does; return the record, or why it is invalid."""
-        fmt = FORMATS.get(source)
+        fmt = RECORD_FORMATS.get(source)
         if fmt is None:
-            raise UsageError(f"unknown source {source!r}: use one of {', '.join(FORMATS)}")
+            raise UsageError(f"unknown source {source!r}: use one of {', '.join(RECORD_FORMATS)}")
         parsed = parse_row({k: v or "" for k, v in row.items()}, fmt, today=self.today)
         if parsed.reason:
             return parsed.reason
@@ -193,7 +193,7 @@ class Matcher:
         start = time.perf_counter()
         incoming = self.parse(source, row)
         if isinstance(incoming, str):
-            source_id = (row.get(FORMATS[source].id_column) or "").strip() or None
+            source_id = (row.get(RECORD_FORMATS[source].id_column) or "").strip() or None
             return MatchResult(source_id, INVALID, None, reason=incoming, ms=_ms(start))
         component = self.component(incoming)
         result = self.decide(incoming, component)
@@ -257,7 +257,9 @@ def _store_record(
     record = SourceRecord(
         batch_id=batch.id,
         source=source,
-        source_id=values.get("source_id") or (row.get(FORMATS[source].id_column) or "").strip() or None,
+        source_id=values.get("source_id")
+        or (row.get(RECORD_FORMATS[source].id_column) or "").strip()
+        or None,
         row_number=1,
         row_hash=digest,
         raw=dict(row),

@@ -512,3 +512,16 @@ def test_a_persons_page_shows_records_provenance_history_household_programs_and_
     assert "MAD" in _section(page, 'id="person-programs"')
     accesses = _section(page, 'id="access-log"')
     assert "omar" in accesses and "driss" in accesses
+
+
+def test_a_household_page_shows_the_flags_the_cross_checks_raised(client: Clients, desk: DeskServer) -> None:
+    from sijill.social import HouseholdFlag
+
+    household, _ = _household_with_entitlement(desk)
+    with session_scope(desk.engine) as session:
+        session.add(HouseholdFlag(household_id=household, kind="member_deceased", reason="death in civil"))
+    operator = client()
+    operator.login("omar")
+    page = operator.http.get(f"/desk/households/{household}").text
+    flags = page[page.index('id="flags"') : page.index('id="entitlements"')]
+    assert "membre décédé" in flags and "death in civil" in flags

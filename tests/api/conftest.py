@@ -96,6 +96,7 @@ POLICIES: dict[str, tuple[Policy, int]] = {
         Policy(
             purpose="civil-registration",
             operations=("events.births", "events.deaths", "events.read", "registry.notify"),
+            sources=("civil",),
         ),
         1000,
     ),

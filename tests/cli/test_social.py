@@ -95,3 +95,48 @@ def test_an_invalid_program_directory_exits_2_naming_the_file(tmp_path: Path) ->
     result = sijill("programs", "list", "--programs", str(tmp_path))
     assert result.returncode == 2
     assert "broken.toml" in result.stderr
+
+
+def test_change_requests_emergency_top_ups_and_explanations_from_the_command_line(
+    small_sources: Path, db_url: str, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from sijill.db.engine import create_engine_for, session_scope
+    from sijill.social import Household
+
+    db = ("--db", db_url)
+    _ok("build", str(small_sources), "--engine", "deterministic", *db)
+    households = str(small_sources / "households.csv")
+    _ok("households", "import", households, "--by", "clerk", "--declared-on", "2025-12-01", *db)
+    engine = create_engine_for(db_url)
+    with session_scope(engine) as session:
+        first = session.execute(select(Household.id, Household.commune).order_by(Household.id)).first()
+        assert first is not None
+        household, commune = first
+        listed = set(session.scalars(select(Household.id).where(Household.commune == commune)))
+    engine.dispose()
+    other = "01.511.01.01" if commune != "01.511.01.01" else "04.441.01.0"
+    switched = _ok(
+        "programs", "emergency", "on", "--name", "flood", "--communes", commune,
+        "--event-date", "2026-01-05", "--from", "2026-02", "--by", "operator", *db,
+    )  # fmt: skip
+    assert "1 communes, 2026-02 to 2027-01" in switched
+    assert "flood" in _ok("programs", "emergency", "list", *db)
+    # The first household moves away after the event: it keeps the top-up.
+    move = json.dumps({"commune": other, "since": "2026-01-20"})
+    filed = _ok("households", "change", str(household), "move", move, "--by", "clerk", *db)
+    request = filed.split("change request ")[1].split()[0]
+    assert "1 pending" in _ok("households", "pending", *db)
+    refused = sijill("households", "approve", request, "--by", "clerk", *db)
+    assert refused.returncode == 8 and "four eyes" in refused.stderr
+    assert "approved" in _ok("households", "approve", request, "--by", "supervisor", *db)
+    assert "0 pending" in _ok("households", "pending", *db)
+    _ok("programs", "run", "--cycle", "2026-02", "--out", str(tmp_path / "out"), "--by", "amina", *db)
+    with (tmp_path / "out" / "emergency_topup.csv").open(encoding="utf-8") as f:
+        paid = list(csv.DictReader(f))
+    assert {int(r["household_id"]) for r in paid} == listed
+    assert {r["amount_mad"] for r in paid} == {"2500"}
+    explained = _ok("index", "explain", str(household), *db)
+    assert "area constant" in explained and "score" in explained
+    assert "followed:" in _ok("households", "check", "--on", "2026-02-01", *db)

@@ -78,7 +78,14 @@ def test_rerunning_a_cycle_writes_byte_identical_files(register: Register, tmp_p
     _approve(register, "2026-03")
     run(register, "2026-03", tmp_path / "c")
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert "family_allowance.csv" in names and "exclusions.csv" in names
+    assert names == [
+        "amo_tadamon.csv",
+        "emergency_topup.csv",
+        "exclusions.csv",
+        "family_allowance.csv",
+        "school_attendance.csv",
+        "widows_allowance.csv",
+    ]
     for name in names:
         first = (tmp_path / "a" / name).read_bytes()
         assert first == (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
@@ -242,3 +249,51 @@ def test_a_child_who_dies_in_the_middle_of_a_cycle_counts_that_month_and_not_aft
     assert exclusions(register, "family_allowance", "2026-04")[
         ("deceased", "member died before the period")
     ] == (1, 1)
+
+
+def test_the_exclusions_report_counts_each_reason_with_households_and_persons(
+    make_register: Make, tmp_path: Path
+) -> None:
+    people = [
+        P("a", "M", "1970-01-01"),
+        P("twice", "F", "1990-01-01"),
+        P("b", "M", "1971-01-01"),
+        P("g", "M", "1972-01-01"),
+        P("gh", "M", "1960-01-01"),
+        P("old", "F", "1935-01-01", died="2024-01-01"),
+        P("x", "M", "1973-01-01"),
+    ]
+    reg = make_register(people)
+    households = [
+        H("first", [("a", "head"), ("twice", "daughter")]),
+        H("second", [("b", "head"), ("twice", "spouse")]),  # declared twice: refused here
+        H("ghost", [("g", "head"), ("ghost", "son")], documents={"ghost": ""}),
+        H("gone", [("gh", "head"), ("old", "parent")]),  # the parent died before the declaration
+        H("rich", [("x", "head")], pmt=9.8),
+    ]
+    import_survey(reg, households, tmp_path / "households.csv")
+    run(reg, "2026-01", tmp_path / "out")
+    # Every household but "rich" is below both lines; none has a child: the flat 500 each.
+    assert amounts(reg, "family_allowance", "2026-01") == {
+        "first": 500,
+        "second": 500,
+        "ghost": 500,
+        "gone": 500,
+    }
+    # AMO Tadamon: 62 a month per counted member, the refused declarations not counted.
+    assert amounts(reg, "amo_tadamon", "2026-01") == {"first": 124, "second": 62, "ghost": 62, "gone": 62}
+    rows = [r for r in _rows(tmp_path / "out" / "exclusions.csv") if r["program"] == "family_allowance"]
+    assert [(r["reason"], r["detail"], r["households"], r["persons"]) for r in rows] == [
+        ("above_threshold", "index above 9.743001", "1", "1"),
+        ("deceased", "declared member deceased", "1", "1"),
+        ("duplicate", "declared in another household", "1", "1"),
+        ("not_in_register", "declared member not in the register", "1", "1"),
+    ]
+    assert {r["period"] for r in rows} == {"2026-01"}
+    amo = {
+        (r["reason"], r["detail"]): (r["households"], r["persons"])
+        for r in _rows(tmp_path / "out" / "exclusions.csv")
+        if r["program"] == "amo_tadamon"
+    }
+    assert amo[("above_threshold", "index above 9.3264284")] == ("1", "1")
+    assert amo[("duplicate", "declared in another household")] == ("1", "1")

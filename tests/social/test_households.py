@@ -15,6 +15,7 @@ from sijill.register import resolve_source_id, run_build
 from sijill.social import (
     Household,
     HouseholdMember,
+    HouseholdResidence,
     InvalidHousehold,
     MemberDeclaration,
     RuleRefused,
@@ -273,6 +274,37 @@ def test_change_head_split_and_move(make_register: Make, tmp_path: Path) -> None
             for m in session.scalars(select(HouseholdMember).where(HouseholdMember.status == "active"))
         }
     assert active == {(old.id, "head"), (old.id, "spouse"), (new.id, "head"), (new.id, "spouse")}
+    # Each change is an event of the household's history, and the moves a dated residence.
+    with session_scope(register.engine) as session:
+        history = [
+            (e.action, e.detail.get("to"))
+            for e in events_of(session=session, entity="household", entity_id=old.id)
+            if not e.action.startswith("change_")
+        ]
+        residences = session.execute(
+            select(HouseholdResidence.commune, HouseholdResidence.start_date, HouseholdResidence.end_date)
+            .where(HouseholdResidence.household_id == old.id)
+            .order_by(HouseholdResidence.id)
+        ).all()
+        left = session.execute(
+            select(HouseholdMember.relationship, HouseholdMember.status, HouseholdMember.end_date)
+            .where(HouseholdMember.household_id == old.id, HouseholdMember.status != "active")
+            .order_by(HouseholdMember.id)
+        ).all()
+    assert history == [
+        ("registered", None),
+        ("head_changed", None),
+        ("split", None),
+        ("moved", "04.501.05.03"),
+    ]
+    assert [tuple(r) for r in residences] == [
+        (URBAN, "2025-12-01", "2026-03-01"),
+        ("04.501.05.03", "2026-03-01", None),
+    ]
+    assert [(r, s, d) for r, s, d in left] == [
+        ("son", "ended", "2026-02-01"),
+        ("other", "ended", "2026-02-01"),
+    ]
 
 
 def test_the_death_of_the_head_passes_headship_to_the_widow_who_then_receives_the_orphans_allowance(

@@ -68,6 +68,31 @@ def test_a_score_is_the_sum_of_its_explained_terms(
     assert score_frame(spec, pd.DataFrame([row])).iloc[0] == pytest.approx(explanation.score)
 
 
+def test_urban_and_rural_households_are_scored_by_their_own_model() -> None:
+    urban = AreaModel(
+        constant=9.0, regions={"04": 0.25}, terms=[Term(variable="rooms", transform="log", coefficient=0.5)]
+    )
+    rural = AreaModel(
+        constant=8.0,
+        regions={"04": -0.5},
+        terms=[Term(variable="livestock", coefficient=0.1), Term(variable="tv", coefficient=0.3)],
+    )
+    spec = IndexSpec(
+        version="two", status="illustrative", note="two areas", source="test", urban=urban, rural=rural
+    )
+    row = {"rooms": "4", "livestock": "3", "tv": "1", "region_code": "04"}
+    town = explain_score(spec, {**row, "urban": True})
+    village = explain_score(spec, {**row, "urban": False})
+    assert (town.area, town.score) == ("urban", pytest.approx(9.0 + 0.25 + 0.5 * np.log(4)))
+    assert (village.area, village.score) == ("rural", pytest.approx(8.0 - 0.5 + 0.1 * 3 + 0.3 * 1))
+    assert [(t.term, t.contribution) for t in village.terms] == [
+        ("livestock", pytest.approx(0.3)),
+        ("tv", pytest.approx(0.3)),
+    ]
+    frame = pd.DataFrame([{**row, "urban": True}, {**row, "urban": False}])
+    assert score_frame(spec, frame).tolist() == pytest.approx([town.score, village.score])
+
+
 def _linear_spec(a: float, b: float, c: float) -> IndexSpec:
     terms = [
         Term(variable="size", transform="log", coefficient=a),

@@ -170,6 +170,14 @@ def test_birth_grants_go_to_the_first_and_second_births_of_the_period(
     assert amounts(register, "family_allowance", "2026-01") == {"b1": 500 + 2000, "b2": 500 + 1000}
     # February: the baby is a child under 6 (250), topped up to 500; the grant is not paid again.
     assert amounts(register, "family_allowance", "2026-02") == {"b1": 500, "b2": 500}
+    # Rank 1-3 aged 0-5: 250 each; b1's one baby is topped up by 250, b2's two reach 500.
+    assert _lines(register, "family_allowance", "2026-02", "b1") == [("child", 250), ("minimum", 250)]
+    assert _lines(register, "family_allowance", "2026-02", "b2") == [("child", 250), ("child", 250)]
+    assert _lines(register, "family_allowance", "2026-01", "b2") == [
+        ("birth_grant", 1000),
+        ("child", 250),
+        ("minimum", 250),
+    ]
 
 
 def test_amo_tadamon_pays_each_member_below_its_threshold_and_not_a_household_with_cnss_wages(
@@ -213,10 +221,16 @@ def test_school_attendance_pays_by_level_for_three_children_who_attend(
             ("2020-01-01", None),  # 5: not enrolled -> nothing
         ],
     )
-    register = make_register(people)
-    import_survey(register, [H("s", _members(people))], tmp_path / "households.csv")
+    first_year = [P("s1_mother", "F", "1990-01-01"), P("s1_c1", "M", "2019-09-01", attendance=0.8)]
+    register = make_register([*people, *first_year])
+    households = [
+        H("s", _members(people)),
+        # A child of 6 whose attendance equals the threshold: primary years 1-2, 60.
+        H("s1", [("s1_mother", "head"), ("s1_c1", "son")], marital="divorced"),
+    ]
+    import_survey(register, households, tmp_path / "households.csv")
     run(register, "2026-01")
-    assert amounts(register, "school_attendance", "2026-01") == {"s": 140 + 100 + 80}
+    assert amounts(register, "school_attendance", "2026-01") == {"s": 140 + 100 + 80, "s1": 60}
     assert recipient(register, "school_attendance", "2026-01", "s") == register.uin("s_mother")
     excluded = exclusions(register, "school_attendance", "2026-01")
     assert excluded[("condition_not_met", "attendance below 0.8")] == (1, 1)

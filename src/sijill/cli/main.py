@@ -6,7 +6,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import demo, evaluate, export, serve, synth
+from sijill.cli import demo, evaluate, export, match, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
@@ -38,6 +38,7 @@ def _root(
 app.command("build")(build_cmd.build)
 app.command("quarantine")(export.quarantine)
 app.command("synth")(synth.synth)
+app.command("match")(match.match)
 app.command("evaluate")(evaluate.evaluate_cmd)
 app.command("demo")(demo.demo)
 db_app.command("upgrade")(build_cmd.db_upgrade)

@@ -4,6 +4,7 @@ from sijill.db.base import Base
 from sijill.history import models as history_models
 from sijill.identity import models as identity_models
 from sijill.linkage import models as linkage_models
+from sijill.outbox import models as outbox_models
 from sijill.register import models as register_models
 from sijill.social import models as social_models
 from sijill.sources import models as sources_models
@@ -15,6 +16,7 @@ __all__ = [
     "history_models",
     "identity_models",
     "linkage_models",
+    "outbox_models",
     "register_models",
     "social_models",
     "sources_models",

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from sijill.linkage.engines import linker_for
     from sijill.linkage.explain import level_label, model_table, prior_weight, waterfall
     from sijill.linkage.features import linkage_frame, load_records
-    from sijill.linkage.linker import Linker, LinkResult, TrainedModel
+    from sijill.linkage.linker import DeltaLinker, Linker, LinkResult, TrainedModel
     from sijill.linkage.models import LinkageModel, NameSpelling, ReviewItem
     from sijill.linkage.pairs import ScoredPair, record_id_of, score_stored_pair
     from sijill.linkage.review import (
@@ -33,6 +33,7 @@ _WHERE = {
     "waterfall": "explain",
     "linkage_frame": "features",
     "load_records": "features",
+    "DeltaLinker": "linker",
     "Linker": "linker",
     "LinkResult": "linker",
     "TrainedModel": "linker",
@@ -58,6 +59,7 @@ _WHERE = {
 __all__ = [
     "COMPARISONS",
     "DECISIONS",
+    "DeltaLinker",
     "LinkResult",
     "LinkageModel",
     "LinkageSpec",

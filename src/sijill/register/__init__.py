@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from sijill.register.assign import AssignOutcome, assign_persons
     from sijill.register.flows import BuildProgress, BuildSummary, link_and_assign, run_build
     from sijill.register.golden import GOLDEN_FIELDS
+    from sijill.register.match import Candidate, Matcher, MatchResult, ingest_record
     from sijill.register.models import (
         PERSON_ACTIVE,
         PERSON_DECEASED,
@@ -38,6 +39,10 @@ _WHERE = {
     "link_and_assign": "flows",
     "run_build": "flows",
     "GOLDEN_FIELDS": "golden",
+    "Candidate": "match",
+    "Matcher": "match",
+    "MatchResult": "match",
+    "ingest_record": "match",
     "PERSON_ACTIVE": "models",
     "PERSON_DECEASED": "models",
     "PERSON_MERGED": "models",
@@ -67,13 +72,17 @@ __all__ = [
     "Build",
     "BuildProgress",
     "BuildSummary",
+    "Candidate",
     "Link",
+    "MatchResult",
+    "Matcher",
     "Person",
     "ReviewOutcome",
     "assign_persons",
     "crosswalk_rows",
     "export_crosswalk",
     "get_person_by_uin",
+    "ingest_record",
     "link_and_assign",
     "merge_reviewed",
     "persons_of_records",

@@ -142,6 +142,7 @@ def test_a_reviewer_links_a_pair_with_the_keyboard_and_sees_one_person_with_the_
     survivor = _person_of(live, left)
     assert _person_of(live, right).id == survivor.id
     expect(page.locator("#person-uin")).to_have_text(survivor.uin)
+    expect(page.locator("#versions tr.version.current")).to_contain_text("amina")
     _shot(page, "person-after-link")
 
 

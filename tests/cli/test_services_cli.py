@@ -52,6 +52,7 @@ def test_a_policy_that_cannot_work_is_refused_with_its_reason(register_url: str)
         (["--operations", "resolve", "--fields", "uin"], "needs --sources"),
         (["--operations", "verify", "--fields", "salary"], "unknown field salary"),
         (["--operations", "events.births", "--sources", "cnss"], "give --sources civil"),
+        (["--operations", "events.read"], "events.read names persons by UIN"),
     ):
         result = sijill("agencies", "add", "x1", "--purpose", "testing", *args, "--db", register_url)
         assert result.returncode == 2 and says in result.stderr, result.stderr

@@ -196,6 +196,7 @@ AGENCY_ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("persons", "GET", "/v1/persons/UIN", None),
     ("tokens", "POST", "/v1/tokens", {"uin": "UIN"}),
     ("events.read", "GET", "/v1/events", None),
+    ("match", "POST", "/v1/match", {"source": "civil", "record": {"acte_id": "1"}}),
     ("registry.search", "POST", "/registry/sync/search", {}),
     ("registry.search", "POST", "/registry/sync/txn/status", {}),
     ("registry.search", "POST", "/registry/txn/status", {}),

@@ -144,3 +144,9 @@ def test_serve_publishes_the_openapi_and_the_docs_and_logs_no_path(register_url:
         out, err = server.communicate(timeout=60)
     assert b"Traceback" not in err
     assert uin.encode() not in out + err  # no access log: paths hold UINs
+
+
+def test_agencies_notify_reports_what_it_sent(register_url: str) -> None:
+    result = sijill("agencies", "notify", "--db", register_url)
+    assert result.returncode == 0, result.stderr
+    assert "0 subscriptions: 0 events sent, 0 not acknowledged" in result.stdout

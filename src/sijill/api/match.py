@@ -92,8 +92,6 @@ def match(
     grant = call.grant
     if body.source not in grant.sources:
         raise OutsidePolicy(body.source)
-    if "uin" not in grant.fields and grant.sector is None:
-        raise OutsidePolicy("match")
     result = _holder(call.services).match(call.services, body.source, dict(body.record))
     if result.decision == INVALID:
         raise InvalidRequest(f"record: {result.reason}")
@@ -114,6 +112,7 @@ def match(
 def _namer(call: AgencyCall, session: Session) -> Callable[[str], tuple[str | None, str | None]]:
     """Return how this agency names a person (UIN or sector token); each person named is audited."""
     grant, audit = call.grant, call.audit
+    assert "uin" in grant.fields or grant.sector is not None  # a policy allowing match names one
     key = None if "uin" in grant.fields else sector_key(call.services, session, grant.sector or "")
     named: set[str] = set()
 

@@ -10,8 +10,8 @@ from sijill.cli import demo, evaluate, export, match, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
-from sijill.cli.events import event_app
 from sijill.cli.enrol import enrol_app
+from sijill.cli.events import event_app
 from sijill.cli.households import households_app
 from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app

@@ -183,7 +183,7 @@ def _parent(session: Session, uin: str | None, relation: str, born: str) -> Pers
 
 
 def _birth_raw(child: BirthDeclaration, act_id: str, born: str) -> dict[str, str]:
-    raw = {
+    return {
         "acte_id": act_id,
         "nom_ar": child.family_ar or "",
         "nom_fr": child.family_lat or "",
@@ -193,7 +193,6 @@ def _birth_raw(child: BirthDeclaration, act_id: str, born: str) -> dict[str, str
         "date_naissance": born,
         "commune_naissance": child.commune,
     }
-    return raw
 
 
 def declare_birth(

@@ -64,3 +64,22 @@ def test_the_state_at_a_past_time_is_the_version_then_valid(engine: Engine, smal
     assert now is not None and now.version == 2 and now.attributes["death_date"] == "2026-11-30"
     assert (now.changed_by, now.reason) == ("op1", "death")
     assert history[0].valid_to == history[1].valid_from
+
+
+def test_the_migration_gives_every_existing_person_a_first_version(
+    engine: Engine, small_sources: Path
+) -> None:
+    from alembic import command
+
+    from sijill.db.engine import alembic_config
+
+    build(engine, small_sources)
+    command.downgrade(alembic_config(engine), "0004")
+    command.upgrade(alembic_config(engine), "head")
+    with session_scope(engine) as session:
+        persons = session.scalar(select(func.count()).select_from(Person))
+        person = session.scalars(select(Person).order_by(Person.id).limit(1)).one()
+        [first] = person_history(session, uin=person.uin)
+    assert _versions(engine) == persons
+    assert (first.version, first.reason, first.attributes["birth_date"]) == (1, "existing", person.birth_date)
+    assert first.attributes["status"] == person.status

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from sijill.db.engine import session_scope
 from sijill.db.locks import writer_session
 from sijill.errors import EventRefused
+from sijill.linkage import ReviewItem
 from sijill.outbox import read_events
 from sijill.register.events import record_death
 from sijill.register.models import PERSON_DECEASED, PERSON_MERGED, Link, OperatorAction, Person
@@ -45,7 +46,11 @@ def _register_state(engine: Engine) -> dict[str, Any]:
         }
         links = {r: p for r, p in session.execute(select(Link.source_record_id, Link.person_id))}
         uins = {u.uin: (u.person_id, u.status, u.alias_of) for u in session.scalars(select(Uin))}
-    return {"persons": persons, "links": links, "uins": uins}
+        review = {
+            (i.record_id_l, i.record_id_r): (i.status, i.decided_by, i.note)
+            for i in session.scalars(select(ReviewItem))
+        }
+    return {"persons": persons, "links": links, "uins": uins, "review": review}
 
 
 def _links_by_person(engine: Engine) -> set[frozenset[int]]:
@@ -137,7 +142,7 @@ def test_undoing_a_split_restores_the_person_and_keeps_the_new_uin_as_an_alias(b
         undo_action(session, action_id=done.action_id, reason="not-twins", by="op2")
     after = _register_state(built)
     [new_uin] = done.uins
-    assert after["links"] == before["links"]
+    assert after["links"] == before["links"] and after["review"] == before["review"]
     assert {k: v for k, v in after["persons"].items() if k in before["persons"]} == before["persons"]
     with session_scope(built) as session:
         person = get_person_by_uin(session=session, uin=new_uin)

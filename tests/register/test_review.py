@@ -11,7 +11,9 @@ from sijill.errors import ReviewConflict
 from sijill.history import events_of
 from sijill.linkage import ReviewItem
 from sijill.linkage.splink_linker import SplinkLinker
+from sijill.outbox import read_events
 from sijill.register import PERSON_MERGED, Link, Person, get_person_by_uin, run_build, settle_review
+from sijill.register.person_versions import person_history
 from sijill.sources import SourceRecord
 
 TODAY = date(2026, 1, 1)
@@ -51,6 +53,14 @@ def test_a_link_merges_the_two_persons_now_and_survives_a_rebuild(
         assert "review_linked" in actions
         merged = events_of(session=session, entity="person", entity_id=younger)[-1]
         assert merged.action == "merged" and merged.detail["by"] == "amina"
+        announced = [
+            e for e in read_events(session, kinds=["merge"]) if e.payload["reason"] == "review_linked"
+        ]
+        assert [(e.uin, e.payload["absorbed_uin"]) for e in announced] == [
+            (outcome.survivor_uin, outcome.absorbed_uins[0])
+        ]
+        version = person_history(session, uin=outcome.absorbed_uins[0])[-1]
+        assert (version.changed_by, version.attributes["status"]) == ("amina", PERSON_MERGED)
         stmt = (
             select(SourceRecord.source, SourceRecord.source_id)
             .join(Link, Link.source_record_id == SourceRecord.id)

@@ -24,6 +24,7 @@ from sijill.db.base import utcnow
 from sijill.db.bulk import bulk_insert_tuples, db_timestamp, next_ids
 from sijill.history import record_events
 from sijill.linkage import LinkResult
+from sijill.outbox import EVENT_MERGE, publish_many
 from sijill.register.golden import GOLDEN_FIELDS, golden_rows, goldens_of
 from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Link, Person
 from sijill.register.person_versions import BY_BUILD, record_current_versions, record_versions
@@ -212,8 +213,16 @@ def _update_goldens(session: Session, goldens: dict[int, dict[str, Any]]) -> Non
 
 
 def _merge(session: Session, survivor: int, absorbed: list[int], build_id: int | None) -> None:
-    """Fold persons into the oldest: their UINs become aliases of the survivor's."""
+    """Fold persons into the oldest: their UINs become aliases of the survivor's (announced)."""
     survivor_uin = session.scalar(select(Person.uin).where(Person.id == survivor))
+    absorbed_uins = session.scalars(select(Person.uin).where(Person.id.in_(absorbed))).all()
+    publish_many(
+        session,
+        events=[
+            (EVENT_MERGE, survivor_uin, {"absorbed_uin": u, "reason": "build"}) for u in sorted(absorbed_uins)
+        ],
+        build_id=build_id,
+    )
     session.execute(
         update(Person)
         .where(Person.id.in_(absorbed))

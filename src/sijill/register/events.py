@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
@@ -86,14 +86,20 @@ def _checked_commune(code: str) -> str:
 
 
 def _act_id(session: Session, commune: str, year: int) -> str:
-    """Return the next civil act number of a commune and year (the civil registry's id shape)."""
+    """Return the next civil act number of a commune and year (the civil registry's id shape).
+
+    The highest number held plus one, read by a range on the (source, source id) index.
+    """
     prefix = f"{commune}/{year}/"
-    taken = session.scalar(
-        select(func.count())
-        .select_from(SourceRecord)
-        .where(SourceRecord.source == CIVIL, SourceRecord.source_id.like(f"{prefix}%"))
+    held = session.scalars(
+        select(SourceRecord.source_id).where(
+            SourceRecord.source == CIVIL,
+            SourceRecord.source_id >= prefix,
+            SourceRecord.source_id < prefix[:-1] + "0",  # "0" follows "/"
+        )
     )
-    return f"{prefix}{int(taken or 0) + 1}"
+    numbers = [int(tail) for sid in held if sid and (tail := sid[len(prefix) :]).isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1}"
 
 
 def _event_batch(session: Session, kind: str) -> IngestBatch:
@@ -177,7 +183,7 @@ def _parent(session: Session, uin: str | None, relation: str, born: str) -> Pers
 
 
 def _birth_raw(child: BirthDeclaration, act_id: str, born: str) -> dict[str, str]:
-    raw = {
+    return {
         "acte_id": act_id,
         "nom_ar": child.family_ar or "",
         "nom_fr": child.family_lat or "",
@@ -187,7 +193,6 @@ def _birth_raw(child: BirthDeclaration, act_id: str, born: str) -> dict[str, str
         "date_naissance": born,
         "commune_naissance": child.commune,
     }
-    return raw
 
 
 def declare_birth(

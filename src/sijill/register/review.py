@@ -4,8 +4,8 @@ The decision itself is stored by the linkage (`decide_review`: a must-link or ca
 that binds every later build); here the register follows it now, so that the desk shows the
 outcome without waiting for the next build. A link merges the younger person into the older
 one, as a build does (the older UIN survives, the other becomes its alias); keeping apart
-changes nothing but the history. Both are written to the history with the reviewer's name,
-and a link writes a new version of both persons (`person_versions`).
+changes nothing but the history. Both are written to the history with the reviewer's name; a
+link also writes a version of both persons and an outbox `merge` event.
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ from sijill.db.base import utcnow
 from sijill.errors import NotFound, ReviewConflict, UsageError
 from sijill.history import record_events
 from sijill.linkage import DECISIONS, ReviewItem, decide_review
+from sijill.outbox import EVENT_MERGE, publish
 from sijill.register.golden import golden_of
 from sijill.register.models import PERSON_MERGED, Link, Person
 from sijill.register.person_versions import record_current_versions
@@ -24,7 +25,6 @@ from sijill.sources import ACCEPTED, SourceRecord
 from sijill.uin.service import alias_uins
 
 LINK = "match"  # the decision, among `linkage.DECISIONS`, that makes two records one person
-REVIEW_SOURCE = "review"  # the source of the versions a reviewer's link writes
 
 
 @dataclass
@@ -67,12 +67,19 @@ def merge_reviewed(
     alias_uins(session=session, absorbed=[absorbed.id], survivor=survivor.id, survivor_uin=survivor.uin)
     session.flush()
     _refresh_golden(session, survivor)
+    session.flush()
     record_current_versions(
         session,
         person_ids=[survivor.id, absorbed.id],
         changed_by=reviewer,
-        reason=f"review {item_id}: linked",
-        source=REVIEW_SOURCE,
+        reason="review_linked",
+        source=f"review:{item_id}",
+    )
+    publish(
+        session,
+        kind=EVENT_MERGE,
+        uin=survivor.uin,
+        payload={"absorbed_uin": absorbed.uin, "reason": "review_linked", "review_item": item_id},
     )
     by = {"by": reviewer, "review_item": item_id}
     record_events(

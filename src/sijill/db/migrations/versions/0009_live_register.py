@@ -103,14 +103,41 @@ def _versions() -> None:
         op.execute("ALTER TABLE person ADD COLUMN commune VARCHAR(16)")
 
 
+# The state a version holds (`register.person_versions.STATE_FIELDS`), spelled here so that the
+# migration stays what it was when the code changes.
+_STATE = (
+    "family_ar",
+    "given_ar",
+    "family_lat",
+    "given_lat",
+    "sex",
+    "birth_date",
+    "death_date",
+    "status",
+    "commune",
+    "merged_into",
+)
+
+
+def _first_versions() -> None:
+    """Give every person already in the register its first version: its state now."""
+    build_json = "jsonb_build_object" if op.get_bind().dialect.name == "postgresql" else "json_object"
+    pairs = ", ".join(f"'{f}', {f}" for f in _STATE)
+    op.execute(
+        "INSERT INTO person_version (person_id, version, valid_from, valid_to, attributes, changed_by, "
+        f"reason, source, build_id) SELECT id, 1, created_at, NULL, {build_json}({pairs}), 'migration', "
+        "'existing', 'migration 0009', NULL FROM person"
+    )
+
+
 def upgrade() -> None:
     _outbox()
     _versions()
+    _first_versions()
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("person") as batch:
-        batch.drop_column("commune")
+    op.execute("ALTER TABLE person DROP COLUMN commune")  # in place on both (SQLite >= 3.35)
     op.drop_table("operator_action")
     op.drop_index("ix_person_relation_relative_id", table_name="person_relation")
     op.drop_table("person_relation")

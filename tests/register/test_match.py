@@ -127,19 +127,24 @@ def test_online_ingests_give_the_persons_of_a_full_rebuild(
     assert not differ, f"{len(differ)} groups differ: {sorted(map(sorted, differ))[:6]}"
 
 
+def _state(m: Matcher) -> dict[int, tuple[int, str]]:
+    index = m.index
+    return {
+        rid: (int(index.persons[slot]), str(index.features["family_key"][0][slot]))
+        for rid, slot in index.slot_of.items()
+    }
+
+
 def test_the_index_follows_every_ingest(engine: Engine, split_build: dict[str, list[dict[str, str]]]) -> None:
+    with session_scope(engine) as session:
+        stale = Matcher.load(session, today=TODAY)
     kept, _results = _ingest_all(engine, split_build)
     with session_scope(engine) as session:
         fresh = Matcher.load(session, today=TODAY)
-
-    def state(m: Matcher) -> dict[int, tuple[int, str]]:
-        index = m.index
-        return {
-            rid: (int(index.persons[slot]), str(index.features["family_key"][0][slot]))
-            for rid, slot in index.slot_of.items()
-        }
-
-    assert state(kept) == state(fresh)
+        ids = list(session.scalars(select(SourceRecord.id).where(SourceRecord.status == ACCEPTED)))
+        stale.refresh(session, ids)
+    assert _state(kept) == _state(fresh)
+    assert _state(stale) == _state(fresh)
     assert kept.index.tf.counts == fresh.index.tf.counts
     assert kept.held == fresh.held
     assert kept.uin_of == fresh.uin_of

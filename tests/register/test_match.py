@@ -18,7 +18,7 @@ from sijill.db.locks import writer_session
 from sijill.linkage.service import latest_model
 from sijill.linkage.splink_linker import SplinkLinker
 from sijill.outbox import OutboxEvent
-from sijill.register import Matcher, MatchResult, ingest_record
+from sijill.register import Matcher, MatchResult, ingest_record, resolve_source_id
 from sijill.register.flows import run_build
 from sijill.register.models import Link
 from sijill.sources import ACCEPTED, SourceRecord
@@ -160,3 +160,28 @@ def test_each_ingest_with_a_uin_is_announced_once_in_the_outbox(
     expected = [(r.decision.replace("new", "new_person"), r.uin) for r in results if r.uin]
     assert announced == expected
     assert {r.decision for r in results} >= {"link", "new"}
+
+
+def test_a_new_version_of_a_held_record_keeps_its_person(
+    engine: Engine, split_build: dict[str, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    with (tmp_path / "part" / "civil.csv").open(encoding="utf-8", newline="") as f:
+        held = next(csv.DictReader(f))
+    with session_scope(engine) as session:
+        matcher = Matcher.load(session, today=TODAY)
+        before = resolve_source_id(session=session, source="civil", source_id=held["acte_id"])
+    with writer_session(engine) as session:
+        same = ingest_record(session, matcher, "civil", held, by="test")
+    assert (same.decision, same.uin, same.reason) == ("link", before, "unchanged")
+    corrected = {**held, "commune_naissance": ""}
+    with writer_session(engine) as session:
+        result = ingest_record(session, matcher, "civil", corrected, by="test")
+    assert result.uin == before
+    with session_scope(engine) as session:
+        statuses = session.scalars(
+            select(SourceRecord.status).where(
+                SourceRecord.source == "civil", SourceRecord.source_id == held["acte_id"]
+            )
+        ).all()
+        assert sorted(statuses) == ["accepted", "superseded"]
+        assert resolve_source_id(session=session, source="civil", source_id=held["acte_id"]) == before

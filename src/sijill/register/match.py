@@ -355,16 +355,35 @@ def ingest_record(
     incoming.features["record_id"] = record.id
     component = matcher.component(incoming)
     result = matcher.decide(incoming, component)
-    _write(session, matcher, record.id, result, component, by)
+    _write(session, matcher, record, result, component, by)
     _follow_on_commit(session, matcher, incoming, component, previous if isinstance(previous, int) else None)
     result.ms = _ms(start)
     return result
 
 
+def _component_links(session: Session, record: SourceRecord, component: Component) -> dict[int, int] | None:
+    """Return the links `assign_persons` needs: the component's, or None (all of them) when
+    the record is a new version, whose held version's person it may carry over."""
+    if record.previous_id is not None:
+        return None
+    stmt = (
+        select(Link.source_record_id, Link.person_id)
+        .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+        .where(SourceRecord.status == ACCEPTED, Link.source_record_id.in_(component.record_ids))
+    )
+    return {int(r): int(p) for r, p in session.execute(stmt).all()}
+
+
 def _write(
-    session: Session, matcher: Matcher, record_id: int, result: MatchResult, component: Component, by: str
+    session: Session,
+    matcher: Matcher,
+    record: SourceRecord,
+    result: MatchResult,
+    component: Component,
+    by: str,
 ) -> None:
     """Write the component's clustering: links, new persons, merges, review pairs, history."""
+    record_id = record.id
     clusters = _clusters_to_write(matcher, record_id, result, component)
     linked = LinkResult(clusters, component.result.method_of, component.result.score_of)
     region = {p for r in component.record_ids if (p := matcher._person_of(r)) is not None}
@@ -374,6 +393,7 @@ def _write(
             result=linked,
             build_id=None,
             records=_records_frame(session, list(clusters)).drop(columns="status"),
+            links=_component_links(session, record, component),
             region=region,
         )
     if component.result.review_pairs:

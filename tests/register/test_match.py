@@ -97,6 +97,9 @@ def test_sijill_match_never_changes_the_register(
     assert {"source_id", "decision", "uin", "candidates", "ms"} <= set(lines[0])
     assert {r["decision"] for r in lines} <= {"link", "review", "new", "invalid"}
     assert lines[-1]["decision"] == "invalid"
+    table = CliRunner().invoke(app, ["match", "--source", "civil", str(path), "--db", db_url])
+    assert table.exit_code == 0, table.output
+    assert f"{len(rows)} rows:" in table.output
     assert _fingerprint(engine) == before
 
 

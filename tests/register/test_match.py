@@ -18,7 +18,7 @@ from sijill.db.locks import writer_session
 from sijill.linkage.service import latest_model
 from sijill.linkage.splink_linker import SplinkLinker
 from sijill.outbox import OutboxEvent
-from sijill.register import Matcher, MatchResult, ingest_record
+from sijill.register import Matcher, MatchResult, ingest_record, resolve_source_id
 from sijill.register.flows import run_build
 from sijill.register.models import Link
 from sijill.sources import ACCEPTED, SourceRecord
@@ -97,6 +97,9 @@ def test_sijill_match_never_changes_the_register(
     assert {"source_id", "decision", "uin", "candidates", "ms"} <= set(lines[0])
     assert {r["decision"] for r in lines} <= {"link", "review", "new", "invalid"}
     assert lines[-1]["decision"] == "invalid"
+    table = CliRunner().invoke(app, ["match", "--source", "civil", str(path), "--db", db_url])
+    assert table.exit_code == 0, table.output
+    assert f"{len(rows)} rows:" in table.output
     assert _fingerprint(engine) == before
 
 
@@ -127,19 +130,24 @@ def test_online_ingests_give_the_persons_of_a_full_rebuild(
     assert not differ, f"{len(differ)} groups differ: {sorted(map(sorted, differ))[:6]}"
 
 
+def _state(m: Matcher) -> dict[int, tuple[int, str]]:
+    index = m.index
+    return {
+        rid: (int(index.persons[slot]), str(index.features["family_key"][0][slot]))
+        for rid, slot in index.slot_of.items()
+    }
+
+
 def test_the_index_follows_every_ingest(engine: Engine, split_build: dict[str, list[dict[str, str]]]) -> None:
+    with session_scope(engine) as session:
+        stale = Matcher.load(session, today=TODAY)
     kept, _results = _ingest_all(engine, split_build)
     with session_scope(engine) as session:
         fresh = Matcher.load(session, today=TODAY)
-
-    def state(m: Matcher) -> dict[int, tuple[int, str]]:
-        index = m.index
-        return {
-            rid: (int(index.persons[slot]), str(index.features["family_key"][0][slot]))
-            for rid, slot in index.slot_of.items()
-        }
-
-    assert state(kept) == state(fresh)
+        ids = list(session.scalars(select(SourceRecord.id).where(SourceRecord.status == ACCEPTED)))
+        stale.refresh(session, ids)
+    assert _state(kept) == _state(fresh)
+    assert _state(stale) == _state(fresh)
     assert kept.index.tf.counts == fresh.index.tf.counts
     assert kept.held == fresh.held
     assert kept.uin_of == fresh.uin_of
@@ -155,3 +163,28 @@ def test_each_ingest_with_a_uin_is_announced_once_in_the_outbox(
     expected = [(r.decision.replace("new", "new_person"), r.uin) for r in results if r.uin]
     assert announced == expected
     assert {r.decision for r in results} >= {"link", "new"}
+
+
+def test_a_new_version_of_a_held_record_keeps_its_person(
+    engine: Engine, split_build: dict[str, list[dict[str, str]]], tmp_path: Path
+) -> None:
+    with (tmp_path / "part" / "civil.csv").open(encoding="utf-8", newline="") as f:
+        held = next(csv.DictReader(f))
+    with session_scope(engine) as session:
+        matcher = Matcher.load(session, today=TODAY)
+        before = resolve_source_id(session=session, source="civil", source_id=held["acte_id"])
+    with writer_session(engine) as session:
+        same = ingest_record(session, matcher, "civil", held, by="test")
+    assert (same.decision, same.uin, same.reason) == ("link", before, "unchanged")
+    corrected = {**held, "commune_naissance": ""}
+    with writer_session(engine) as session:
+        result = ingest_record(session, matcher, "civil", corrected, by="test")
+    assert result.uin == before
+    with session_scope(engine) as session:
+        statuses = session.scalars(
+            select(SourceRecord.status).where(
+                SourceRecord.source == "civil", SourceRecord.source_id == held["acte_id"]
+            )
+        ).all()
+        assert sorted(statuses) == ["accepted", "superseded"]
+        assert resolve_source_id(session=session, source="civil", source_id=held["acte_id"]) == before

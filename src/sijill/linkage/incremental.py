@@ -123,13 +123,39 @@ class ComponentClustering:
         seen: tuple[NameCounts, NameCounts],
         rows: dict[int, dict[str, Any]],
     ) -> set[int]:
-        """Walk link-strength edges and must-links from the record, closed over persons."""
-        from sijill.linkage.index import NUMERIC_COLUMNS
+        """Walk link-strength edges and must-links from the record, closed over persons.
 
+        The walk goes a level at a time: every record reached is looked up, and all their
+        pairs not scored yet are scored in one vectorised call.
+        """
         index = self.index
         members = {x}
         frontier = [int(s) for s in slots[np.round(weights, 6) >= self.thresholds.link]]
         frontier += [index.slot_of[o] for o in self._forced(x) if o in index.slot_of]
+        while frontier and len(members) < MAX_COMPONENT:
+            level = self._close(frontier, members, rows, seen)
+            lefts, rights = self._unscored(level, pairs)
+            if not len(lefts):
+                break
+            env = {**index.side(lefts, "_l"), **index.side(rights)}
+            w = self.scorer.score(env, len(lefts), index.tf).match_weight
+            ids_l, ids_r = index.record_ids[lefts].tolist(), index.record_ids[rights].tolist()
+            for a, b, weight in zip(ids_l, ids_r, w.tolist(), strict=True):
+                pairs[(min(a, b), max(a, b))] = weight
+            frontier = [int(s) for s in rights[np.round(w, 6) >= self.thresholds.link]]
+        return members
+
+    def _close(
+        self,
+        frontier: list[int],
+        members: set[int],
+        rows: dict[int, dict[str, Any]],
+        seen: tuple[NameCounts, NameCounts],
+    ) -> list[int]:
+        """Add the records reached, with the other records of their persons and their
+        must-link partners; return the slots added."""
+        index = self.index
+        added: list[int] = []
         while frontier and len(members) < MAX_COMPONENT:
             slot = frontier.pop()
             rid = int(index.record_ids[slot])
@@ -138,16 +164,25 @@ class ComponentClustering:
             members.add(rid)
             row = index.row(slot)
             rows[rid] = {**row, **self._guard_keys(row, seen)}
+            added.append(slot)
             frontier += [s for s in index.members[index.cluster_of_slot(slot)] if s != slot]
             frontier += [index.slot_of[o] for o in self._forced(rid) if o in index.slot_of]
-            near = index.candidates(row)
-            if not len(near):
-                continue
-            env = {**left_side(row, index.columns, NUMERIC_COLUMNS), **index.side(near)}
-            w = self.scorer.score(env, len(near), index.tf).match_weight
-            self._note(rid, near, w, pairs)
-            frontier += [int(s) for s in near[np.round(w, 6) >= self.thresholds.link]]
-        return members
+        return added
+
+    def _unscored(self, level: list[int], pairs: dict[tuple[int, int], float]) -> tuple[Array, Array]:
+        """Return the (left, right) slots of the candidate pairs of these records not scored yet."""
+        index = self.index
+        lefts: list[int] = []
+        rights: list[int] = []
+        for slot in level:
+            rid = int(index.record_ids[slot])
+            near = index.candidates(index.row(slot))
+            for other, rid_other in zip(near.tolist(), index.record_ids[near].tolist(), strict=True):
+                if (min(rid, rid_other), max(rid, rid_other)) not in pairs:
+                    lefts.append(slot)
+                    rights.append(other)
+                    pairs[(min(rid, rid_other), max(rid, rid_other))] = np.nan  # scored below
+        return np.asarray(lefts, dtype="int64"), np.asarray(rights, dtype="int64")
 
     def _forced(self, rid: int) -> list[int]:
         return [b if a == rid else a for a, b in self.must_link if rid in (a, b)]

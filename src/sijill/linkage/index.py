@@ -271,7 +271,7 @@ class CandidateIndex:
         ]
         hashes = np.fromiter((hash(t) for t in zip(*values, strict=True)), dtype="int64", count=len(slots))
         order = np.argsort(hashes, kind="stable")
-        return _Block(key, hashes[order], slots[order].astype("int64"))
+        return _Block(key, hashes[order], slots[order].astype("int32"))  # 2^31 records is ample
 
     def _cluster(self, slot: int, person: int) -> int:
         """Return the cluster a slot belongs to: its person, or itself (negated) when unlinked."""
@@ -377,7 +377,7 @@ class CandidateIndex:
             return np.empty(0, dtype="int64")
         slots = np.unique(np.concatenate(found))
         own = self.slot_of.get(int(features["record_id"]), -1)
-        live: Array = slots[self.alive[slots] & (slots != own)]
+        live: Array = slots[self.alive[slots] & (slots != own)].astype("int64", copy=False)
         return live
 
     def _same_key(self, key: BlockKey, features: Mapping[str, Any], slots: Array) -> Array:

@@ -83,8 +83,7 @@ def _edits(left: Array, right: Array) -> Array:
 def _compare(op: Callable[[Array, Array], Array]) -> Callable[[Value, Value], Value]:
     def apply(a: Value, b: Value) -> Value:
         known = a[1] & b[1]
-        with np.errstate(invalid="ignore"):
-            return np.asarray(op(a[0], b[0]), dtype=bool) & known, known
+        return np.asarray(op(a[0], b[0]), dtype=bool) & known, known  # NaN compares False
 
     return apply
 

@@ -148,6 +148,41 @@ class Matcher:
         thresholds = replace(spec.thresholds, same_source=same_source_threshold(frame, spec.thresholds))
         return cls(scorer, index, spellings, thresholds, uins, held, must, cannot, today or date.today())
 
+    def refresh(self, session: Session, record_ids: list[int]) -> None:
+        """Re-read these records (and their persons) after a change made elsewhere: a merge,
+        a split, a correction, a delta build. Call it after the change commits."""
+        index = self.index
+        frame = _records_frame(session, record_ids)
+        accepted = frame[frame["status"] == ACCEPTED]
+        for rid in set(record_ids) - {int(r) for r in accepted["record_id"]}:
+            if rid in index.slot_of:
+                index.remove(rid)
+        links = dict(
+            session.execute(
+                select(Link.source_record_id, Link.person_id).where(Link.source_record_id.in_(record_ids))
+            ).all()
+        )
+        for record in accepted.to_dict("records"):
+            seen_ar, seen_la = index.given_seen
+            features = record_features(
+                record,
+                self.spellings,
+                PlusOne(seen_ar, record.get("given_ar")),
+                PlusOne(seen_la, record.get("given_lat")),
+            )
+            features.update({c: record.get(c) for c in _EXTRA_COLUMNS})
+            index.add(features, links.get(int(record["record_id"])))
+            self.held[(str(record["source"]), str(record["source_id"]))] = int(record["record_id"])
+        persons = set(links.values())
+        rows = session.execute(
+            select(Person.id, Person.uin, Person.status).where(Person.id.in_(persons))
+        ).all()
+        for pid, uin, status in rows:
+            if status == PERSON_MERGED:
+                self.uin_of.pop(pid, None)
+            else:
+                self.uin_of[pid] = uin
+
     def parse(self, source: str, row: Mapping[str, str], record_id: int = INCOMING_ID) -> _Incoming | str:
         """Parse a raw extract row as ingestion does; return the record, or why it is invalid."""
         fmt = RECORD_FORMATS.get(source)
@@ -275,12 +310,11 @@ def _store_record(
 
 
 def _records_frame(session: Session, ids: list[int]) -> pd.DataFrame:
-    """Return these records as `load_records` returns records."""
-    columns = [getattr(SourceRecord, c) for c in RECORD_COLUMNS]
+    """Return these records as `load_records` returns records, with their status."""
+    columns = [getattr(SourceRecord, c) for c in (*RECORD_COLUMNS, "status")]
     rows = session.execute(select(*columns).where(SourceRecord.id.in_(ids))).all()
-    return pd.DataFrame.from_records([tuple(r) for r in rows], columns=RECORD_COLUMNS).rename(
-        columns={"id": "record_id"}
-    )
+    frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=[*RECORD_COLUMNS, "status"])
+    return frame.rename(columns={"id": "record_id"})
 
 
 def _supersede(
@@ -323,16 +357,35 @@ def ingest_record(
     incoming.features["record_id"] = record.id
     component = matcher.component(incoming)
     result = matcher.decide(incoming, component)
-    _write(session, matcher, record.id, result, component, by)
+    _write(session, matcher, record, result, component, by)
     _follow_on_commit(session, matcher, incoming, component, previous if isinstance(previous, int) else None)
     result.ms = _ms(start)
     return result
 
 
+def _component_links(session: Session, record: SourceRecord, component: Component) -> dict[int, int] | None:
+    """Return the links `assign_persons` needs: the component's, or None (all of them) when
+    the record is a new version, whose held version's person it may carry over."""
+    if record.previous_id is not None:
+        return None
+    stmt = (
+        select(Link.source_record_id, Link.person_id)
+        .join(SourceRecord, SourceRecord.id == Link.source_record_id)
+        .where(SourceRecord.status == ACCEPTED, Link.source_record_id.in_(component.record_ids))
+    )
+    return {int(r): int(p) for r, p in session.execute(stmt).all()}
+
+
 def _write(
-    session: Session, matcher: Matcher, record_id: int, result: MatchResult, component: Component, by: str
+    session: Session,
+    matcher: Matcher,
+    record: SourceRecord,
+    result: MatchResult,
+    component: Component,
+    by: str,
 ) -> None:
     """Write the component's clustering: links, new persons, merges, review pairs, history."""
+    record_id = record.id
     clusters = _clusters_to_write(matcher, record_id, result, component)
     linked = LinkResult(clusters, component.result.method_of, component.result.score_of)
     region = {p for r in component.record_ids if (p := matcher._person_of(r)) is not None}
@@ -341,7 +394,8 @@ def _write(
             session=session,
             result=linked,
             build_id=None,
-            records=_records_frame(session, list(clusters)),
+            records=_records_frame(session, list(clusters)).drop(columns="status"),
+            links=_component_links(session, record, component),
             region=region,
         )
     if component.result.review_pairs:

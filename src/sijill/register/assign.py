@@ -415,12 +415,13 @@ def _orphans(session: Session, among: set[int] | None) -> list[int]:
     held = (
         select(Link.person_id)
         .join(SourceRecord, SourceRecord.id == Link.source_record_id)
-        .where(SourceRecord.status == ACCEPTED, Link.person_id == Person.id)
-        .exists()
+        .where(SourceRecord.status == ACCEPTED)
     )
-    live = select(Person.id).where(Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)), ~held)
-    if among is None:
-        return list(session.scalars(live))
+    alive = Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED))
+    if among is None:  # one pass over all links
+        return list(session.scalars(select(Person.id).where(alive, Person.id.not_in(held))))
+    # A few persons: each looked up by the index on link.person_id.
+    live = select(Person.id).where(alive, ~held.where(Link.person_id == Person.id).exists())
     wanted = sorted(among)
     return [
         pid

@@ -272,9 +272,10 @@ def link_and_assign(
     trainable = linker.trainable
     if trainable and linker.model is None and saved is not None and not retrain:
         linker.model = saved.settings
-    links = current_links(session=session) if isinstance(linker, DeltaLinker) and not full else {}
+    incremental = isinstance(linker, DeltaLinker) and linker.incremental and not (full or retrain)
+    links = current_links(session=session) if incremental else {}
     clock.lap("loading records")
-    if links and not retrain and isinstance(linker, DeltaLinker) and linker.incremental:
+    if links and isinstance(linker, DeltaLinker):
         outcome, figures = _delta_and_assign(
             session,
             linker,

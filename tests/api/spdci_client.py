@@ -34,6 +34,7 @@ class DciClient:
         self.key = Ed25519PrivateKey.generate()
         self.key_id = "key-1"
         self._token: str | None = None
+        self.sender_uri = ""  # where the registry sends notifications (none: no notifications)
         self.notified: list[dict[str, Any]] = []  # notify events received, as the receiver stored them
 
     def token(self) -> str:
@@ -74,7 +75,7 @@ class DciClient:
             "message_ts": _now(),
             "action": action,
             "sender_id": self.sender_id,
-            "sender_uri": "",
+            "sender_uri": self.sender_uri,
             "receiver_id": "register.sijill.example.org",
             "total_count": count,
             "is_msg_encrypted": False,

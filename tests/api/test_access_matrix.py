@@ -195,6 +195,8 @@ AGENCY_ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("resolve", "POST", "/v1/resolve", {"source": "cnss", "source_id": "123"}),
     ("persons", "GET", "/v1/persons/UIN", None),
     ("tokens", "POST", "/v1/tokens", {"uin": "UIN"}),
+    ("events.read", "GET", "/v1/events", None),
+    ("match", "POST", "/v1/match", {"source": "civil", "record": {"acte_id": "1"}}),
     ("registry.search", "POST", "/registry/sync/search", {}),
     ("registry.search", "POST", "/registry/sync/txn/status", {}),
     ("registry.search", "POST", "/registry/txn/status", {}),

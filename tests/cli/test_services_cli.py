@@ -52,6 +52,7 @@ def test_a_policy_that_cannot_work_is_refused_with_its_reason(register_url: str)
         (["--operations", "resolve", "--fields", "uin"], "needs --sources"),
         (["--operations", "verify", "--fields", "salary"], "unknown field salary"),
         (["--operations", "events.births", "--sources", "cnss"], "give --sources civil"),
+        (["--operations", "events.read"], "events.read names persons by UIN"),
     ):
         result = sijill("agencies", "add", "x1", "--purpose", "testing", *args, "--db", register_url)
         assert result.returncode == 2 and says in result.stderr, result.stderr
@@ -143,3 +144,9 @@ def test_serve_publishes_the_openapi_and_the_docs_and_logs_no_path(register_url:
         out, err = server.communicate(timeout=60)
     assert b"Traceback" not in err
     assert uin.encode() not in out + err  # no access log: paths hold UINs
+
+
+def test_agencies_notify_reports_what_it_sent(register_url: str) -> None:
+    result = sijill("agencies", "notify", "--db", register_url)
+    assert result.returncode == 0, result.stderr
+    assert "0 subscriptions: 0 events sent, 0 not acknowledged" in result.stdout

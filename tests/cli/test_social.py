@@ -4,6 +4,7 @@ import csv
 import json
 from pathlib import Path
 
+from sijill.social import load_index
 from tests.cli.test_cli import sijill
 
 
@@ -86,8 +87,12 @@ def test_index_fit_reports_the_targeting_errors_of_the_fitted_and_the_shipped_mo
     printed = _ok(
         "index", "fit", str(small_sources / "households.csv"), "--out", str(out), "--version", "fit-test"
     )
-    assert "fitted" in printed and "shipped" in printed and "exclusion error" in printed
-    assert 'version = "fit-test"' in out.read_text(encoding="utf-8")
+    lines = {line.split()[0]: line for line in printed.splitlines() if "exclusion error" in line}
+    assert set(lines) == {"fitted", "shipped"}
+    assert all("inclusion error" in line for line in lines.values())
+    fitted = load_index(out)
+    assert (fitted.version, fitted.status) == ("fit-test", "fitted")
+    assert fitted.urban.terms != load_index().urban.terms
 
 
 def test_an_invalid_program_directory_exits_2_naming_the_file(tmp_path: Path) -> None:

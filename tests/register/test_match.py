@@ -17,7 +17,8 @@ from sijill.db.engine import create_engine_for, session_scope
 from sijill.db.locks import writer_session
 from sijill.linkage.service import latest_model
 from sijill.linkage.splink_linker import SplinkLinker
-from sijill.register import Matcher, ingest_record
+from sijill.outbox import OutboxEvent
+from sijill.register import Matcher, MatchResult, ingest_record
 from sijill.register.flows import run_build
 from sijill.register.models import Link
 from sijill.sources import ACCEPTED, SourceRecord
@@ -99,14 +100,15 @@ def test_sijill_match_never_changes_the_register(
     assert _fingerprint(engine) == before
 
 
-def _ingest_all(engine: Engine, held: dict[str, list[dict[str, str]]]) -> Matcher:
+def _ingest_all(engine: Engine, held: dict[str, list[dict[str, str]]]) -> tuple[Matcher, list[MatchResult]]:
     with session_scope(engine) as session:
         matcher = Matcher.load(session, today=TODAY)
+    results = []
     for i in range(HELD_OUT):  # interleaved, as records arrive
         for source in SOURCES:
             with writer_session(engine) as session:
-                ingest_record(session, matcher, source, held[source][i], by="test")
-    return matcher
+                results.append(ingest_record(session, matcher, source, held[source][i], by="test"))
+    return matcher, results
 
 
 def test_online_ingests_give_the_persons_of_a_full_rebuild(
@@ -126,7 +128,7 @@ def test_online_ingests_give_the_persons_of_a_full_rebuild(
 
 
 def test_the_index_follows_every_ingest(engine: Engine, split_build: dict[str, list[dict[str, str]]]) -> None:
-    kept = _ingest_all(engine, split_build)
+    kept, _results = _ingest_all(engine, split_build)
     with session_scope(engine) as session:
         fresh = Matcher.load(session, today=TODAY)
 
@@ -141,3 +143,15 @@ def test_the_index_follows_every_ingest(engine: Engine, split_build: dict[str, l
     assert kept.index.tf.counts == fresh.index.tf.counts
     assert kept.held == fresh.held
     assert kept.uin_of == fresh.uin_of
+
+
+def test_each_ingest_with_a_uin_is_announced_once_in_the_outbox(
+    engine: Engine, split_build: dict[str, list[dict[str, str]]]
+) -> None:
+    _matcher, results = _ingest_all(engine, split_build)
+    with session_scope(engine) as session:
+        events = session.execute(select(OutboxEvent.kind, OutboxEvent.uin).order_by(OutboxEvent.id)).all()
+    announced = [(kind, uin) for kind, uin in events if kind in ("new_person", "link")]
+    expected = [(r.decision.replace("new", "new_person"), r.uin) for r in results if r.uin]
+    assert announced == expected
+    assert {r.decision for r in results} >= {"link", "new"}

@@ -190,6 +190,9 @@ def test_linking_a_pair_merges_the_persons_at_once_with_the_reviewer_in_the_hist
         ]
     page = c.http.get(f"/desk/persons/{survivor}").text
     assert "review_linked" in page and "amina" in page
+    versions = _section(page, 'id="versions"')
+    assert versions.count('<tr class="version') == 2  # built, then linked
+    assert "amina" in versions and f"review {item}: linked" in versions
 
 
 def test_skipping_a_pair_gives_the_reviewer_another_and_leaves_it_to_others(client: Clients) -> None:
@@ -512,3 +515,16 @@ def test_a_persons_page_shows_records_provenance_history_household_programs_and_
     assert "MAD" in _section(page, 'id="person-programs"')
     accesses = _section(page, 'id="access-log"')
     assert "omar" in accesses and "driss" in accesses
+
+
+def test_a_household_page_shows_the_flags_the_cross_checks_raised(client: Clients, desk: DeskServer) -> None:
+    from sijill.social import HouseholdFlag
+
+    household, _ = _household_with_entitlement(desk)
+    with session_scope(desk.engine) as session:
+        session.add(HouseholdFlag(household_id=household, kind="member_deceased", reason="death in civil"))
+    operator = client()
+    operator.login("omar")
+    page = operator.http.get(f"/desk/households/{household}").text
+    flags = page[page.index('id="flags"') : page.index('id="entitlements"')]
+    assert "membre décédé" in flags and "death in civil" in flags

@@ -15,16 +15,23 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from sijill import outbox
+from sijill.identity.audit import ACTOR_AGENCY, AuditRecord, append_entries
 from sijill.identity.envelope import sign_envelope
+from sijill.identity.models import ACTIVE, Agency, AgencyPolicy, RegistrySubscription
 from sijill.identity.persons import Executor, ekyc_view, subject_by_uin
 from sijill.identity.registry import OPERATION as SEARCH_OPERATION
-from sijill.identity.registry import dci_record
+from sijill.identity.registry import dci_record, feed_name
 
 VERSION = "1.0.0"
 NOTIFY_ACTION = "notify"
 NOTIFY_PATH = "/registry/notify"
 REGISTRY_KEY_ID = "registry-1"
+SENT_OPERATION = "registry.notify.sent"  # the audit's name of a notification the register sent
+BATCH = 100  # events per notify envelope
 REG_TYPE = "ns:sijill:RegistryType:Population"
 # The SPDCI event type of each life event of the register.
 DCI_EVENT_TYPES = {
@@ -110,3 +117,71 @@ def deliver(*, client: httpx.Client, sender_uri: str, envelope: dict[str, Any]) 
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return False
     return bool(acknowledged)
+
+
+def live_subscriptions(*, session: Session) -> list[int]:
+    """Return the ids of the subscriptions to notify: live, with an address, of an active agency."""
+    stmt = (
+        select(RegistrySubscription.id)
+        .join(Agency, Agency.id == RegistrySubscription.agency_id)
+        .where(
+            RegistrySubscription.status == "subscribe",
+            RegistrySubscription.sender_uri.is_not(None),
+            RegistrySubscription.sender_uri != "",
+            Agency.status == ACTIVE,
+        )
+    )
+    return list(session.scalars(stmt.order_by(RegistrySubscription.id)))
+
+
+def _subscriber_policy(session: Session, agency_id: int) -> AgencyPolicy | None:
+    """Return the agency's policy that allows subscriptions (the fields a notification carries)."""
+    policies = session.scalars(select(AgencyPolicy).where(AgencyPolicy.agency_id == agency_id))
+    return next((p for p in policies if "registry.subscribe" in p.operations), None)
+
+
+def notify_subscription(
+    *, session: Session, subscription_id: int, client: httpx.Client, key: Ed25519PrivateKey, registry_id: str
+) -> int | None:
+    """Send one subscription the events published since its last acknowledged one.
+
+    Returns how many notify events were delivered, or None when the subscriber did not
+    acknowledge (the events stay to be sent again). Each person sent is audited.
+    """
+    sub = session.get(RegistrySubscription, subscription_id)
+    agency = session.get(Agency, sub.agency_id) if sub is not None else None
+    policy = _subscriber_policy(session, agency.id) if agency is not None else None
+    if sub is None or agency is None or policy is None or not sub.sender_uri:
+        return 0
+    events = outbox.consume(session, subscriber=feed_name(sub.code), limit=BATCH, kinds=[sub.event_type])
+    if not events:
+        return 0
+    life = [LifeEvent(e.id, e.at, e.kind, e.uin) for e in events if e.uin is not None]
+    note = notification(session=session, fields=frozenset(policy.fields), events=life)
+    if note.count:
+        envelope = notify_envelope(
+            key=key,
+            registry_id=registry_id,
+            receiver_id=agency.sender_id or agency.name,
+            message=note.message,
+        )
+        if not deliver(client=client, sender_uri=sub.sender_uri, envelope=envelope):
+            return None
+    outbox.ack(session, subscriber=feed_name(sub.code), up_to=events[-1].id)
+    append_entries(session=session, records=[_sent(agency, policy, uin, f) for uin, f in note.disclosed])
+    return note.count
+
+
+def _sent(agency: Agency, policy: AgencyPolicy, uin: str, fields: tuple[str, ...]) -> AuditRecord:
+    return AuditRecord(
+        operation=SENT_OPERATION,
+        outcome="ok",
+        status_code=200,
+        actor=ACTOR_AGENCY,
+        agency_id=agency.id,
+        agency=agency.name,
+        purpose=policy.purpose,
+        uin=uin,
+        via="event",
+        fields=fields,
+    )

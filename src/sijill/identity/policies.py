@@ -93,6 +93,13 @@ class Policy(BaseModel):
             raise ValueError("resolve needs --sources: the registries whose ids the agency may resolve")
         if "resolve" in self.operations and "uin" not in self.fields and not self.sector:
             raise ValueError("resolve answers a UIN (field uin) or a sector token (--sector): give one")
+        naming = sorted({"events.read", "match"} & set(self.operations))
+        if naming and "uin" not in self.fields and not self.sector:
+            raise ValueError(
+                f"{', '.join(naming)} names persons by UIN (field uin) or sector token (--sector): give one"
+            )
+        if "match" in self.operations and not self.sources:
+            raise ValueError("match needs --sources: the registries whose records the agency may match")
         if "tokens" in self.operations and not self.sector:
             raise ValueError("tokens needs --sector: the sector whose key makes the agency's tokens")
         declares = sorted(set(DECLARATIONS) & set(self.operations))

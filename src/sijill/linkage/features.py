@@ -307,6 +307,8 @@ def _int_or_none(value: object) -> int | None:
 def _place_or_none(value: object) -> str | None:
     """Return `comparable_place` of a text value, None for anything else (`_each_distinct`)."""
     return comparable_place(value) if isinstance(value, str) and value else None
+
+
 def keys_moved(
     records: pd.DataFrame, before: SpellingDictionary, after: SpellingDictionary, held: pd.Series
 ) -> list[int]:

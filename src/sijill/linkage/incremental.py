@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sijill.linkage.clusters import COMPACT_COLUMNS, cluster_pairs, guarded, identified
 from sijill.linkage.features import NameCounts, given_guard_keys
 from sijill.linkage.index import CandidateIndex
 from sijill.linkage.linker import LinkResult
-from sijill.linkage.online import Array, OnlineScorer, Scores, Value, column_value
+from sijill.linkage.online import Array, OnlineScorer, Scores, Value
 from sijill.linkage.spec import Thresholds
 from sijill.names import SpellingDictionary
 
 MAX_COMPONENT = 2_000  # records; a larger component is clustered as far as it was walked
+_COMPACT_TYPES: tuple[Any, ...] = ("int64", "int64", "float64", bool, bool, bool, bool)
 
 
 @dataclass
@@ -49,14 +49,23 @@ class Component:
     candidates: Array
     scores: Scores
     result: LinkResult
-    pairs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def left_side(
     features: Mapping[str, Any], columns: Sequence[str], numeric: frozenset[str]
 ) -> dict[str, Value]:
     """Return one record's features as the left side of the scorer's columns (broadcast)."""
-    return {f"{c}_l": column_value([features.get(c)], numeric=c in numeric) for c in columns}
+    out: dict[str, Value] = {}
+    for c in columns:
+        value: Any = features.get(c)
+        known = value is not None
+        if c in numeric:
+            out[f"{c}_l"] = (np.array([float(value) if known else np.nan]), np.array([known]))
+        else:
+            arr = np.empty(1, dtype=object)
+            arr[0] = value
+            out[f"{c}_l"] = (arr, np.array([known]))
+    return out
 
 
 @dataclass
@@ -70,6 +79,7 @@ class ComponentClustering:
     spellings: SpellingDictionary
     must_link: Sequence[tuple[int, int]] = ()
     cannot_link: Sequence[tuple[int, int]] = ()
+    _seen_now: tuple[NameCounts, NameCounts] = field(default_factory=lambda: _no_counts(), init=False)
 
     def run(self, features: Mapping[str, Any]) -> Component:
         """Return the component of the record and its clustering (record ids as given)."""
@@ -78,7 +88,7 @@ class ComponentClustering:
         index = self.index
         index._count(features, 1)  # the batch counts the record in its own frame
         try:
-            seen = self._seen(features)
+            seen = self._seen_now = self._seen(features)
             x = int(features["record_id"])
             slots = index.candidates(features)
             env = {**left_side(features, index.columns, NUMERIC_COLUMNS), **index.side(slots)}
@@ -87,10 +97,10 @@ class ComponentClustering:
             pairs: dict[tuple[int, int], float] = {}
             self._note(x, slots, scores.match_weight, pairs)
             members = self._walk(x, slots, scores.match_weight, pairs, seen, rows)
-            result, compact = self._cluster(members, pairs, rows)
+            result = self._cluster(members, pairs, rows)
         finally:
             index._count(features, -1)
-        return Component(sorted(members), slots, scores, result, compact)
+        return Component(sorted(members), slots, scores, result)
 
     def _seen(self, features: Mapping[str, Any]) -> tuple[NameCounts, NameCounts]:
         ar, la = self.index.given_seen
@@ -118,7 +128,7 @@ class ComponentClustering:
 
         index = self.index
         members = {x}
-        frontier = [int(s) for s in slots[weights >= self.thresholds.link]]
+        frontier = [int(s) for s in slots[np.round(weights, 6) >= self.thresholds.link]]
         frontier += [index.slot_of[o] for o in self._forced(x) if o in index.slot_of]
         while frontier and len(members) < MAX_COMPONENT:
             slot = frontier.pop()
@@ -136,7 +146,7 @@ class ComponentClustering:
             env = {**left_side(row, index.columns, NUMERIC_COLUMNS), **index.side(near)}
             w = self.scorer.score(env, len(near), index.tf).match_weight
             self._note(rid, near, w, pairs)
-            frontier += [int(s) for s in near[w >= self.thresholds.link]]
+            frontier += [int(s) for s in near[np.round(w, 6) >= self.thresholds.link]]
         return members
 
     def _forced(self, rid: int) -> list[int]:
@@ -144,17 +154,24 @@ class ComponentClustering:
 
     def _cluster(
         self, members: set[int], pairs: dict[tuple[int, int], float], rows: dict[int, dict[str, Any]]
-    ) -> tuple[LinkResult, pd.DataFrame]:
+    ) -> LinkResult:
         """Cluster the component with the batch's clustering, records in content order."""
+        if len(members) == 1:
+            return self._alone(next(iter(members)), pairs, rows)
         ordered = sorted(members, key=lambda r: (str(rows[r]["source"]), str(rows[r]["source_id"])))
         rank = {r: i + 1 for i, r in enumerate(ordered)}
-        inside = [(a, b, w) for (a, b), w in pairs.items() if a in rank and b in rank]
-        compact = pd.DataFrame(
-            [self._compact(rank, rows, a, b, w) for a, b, w in inside], columns=COMPACT_COLUMNS
-        )
-        records = pd.DataFrame(
-            {"record_id": [rank[r] for r in ordered], "source": [rows[r]["source"] for r in ordered]}
-        )
+        inside = [
+            self._compact(rank, rows, a, b, w) for (a, b), w in pairs.items() if a in rank and b in rank
+        ]
+        columns = list(zip(*inside, strict=True)) if inside else [()] * len(COMPACT_COLUMNS)
+        compact = {
+            c: np.asarray(v, dtype=t)
+            for c, v, t in zip(COMPACT_COLUMNS, columns, _COMPACT_TYPES, strict=True)
+        }
+        records = {
+            "record_id": np.arange(1, len(ordered) + 1, dtype="int64"),
+            "source": np.asarray([rows[r]["source"] for r in ordered], dtype=object),
+        }
 
         def ranked(links: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
             return [(rank[a], rank[b]) for a, b in links if a in rank and b in rank]
@@ -173,7 +190,29 @@ class ComponentClustering:
         for pair in result.review_pairs:
             left, right = back[pair["record_id_l"]], back[pair["record_id_r"]]
             pair["record_id_l"], pair["record_id_r"] = min(left, right), max(left, right)
-        return result, compact
+        return result
+
+    def _alone(
+        self, x: int, pairs: dict[tuple[int, int], float], rows: dict[int, dict[str, Any]]
+    ) -> LinkResult:
+        """Cluster a component of one record: no edge reaches the link threshold, so the
+        batch would leave it alone and send its unguarded pairs above review to review."""
+        review = []
+        for (a, b), w in pairs.items():
+            weight = float(np.round(w, 6))
+            if weight < self.thresholds.review:
+                continue
+            other = b if a == x else a
+            pair = {**_side(rows[x], "_l"), **_side(self._row(other, rows), "_r")}
+            if not guarded(pair):
+                review.append({"record_id_l": a, "record_id_r": b, "match_weight": weight})
+        return LinkResult({x: x}, {x: "singleton"}, {x: None}, review_pairs=review)
+
+    def _row(self, rid: int, rows: dict[int, dict[str, Any]]) -> dict[str, Any]:
+        if rid not in rows:
+            row = self.index.row(self.index.slot_of[rid])
+            rows[rid] = {**row, **self._guard_keys(row, self._seen_now)}
+        return rows[rid]
 
     @staticmethod
     def _compact(
@@ -181,7 +220,7 @@ class ComponentClustering:
     ) -> tuple[Any, ...]:
         """Return a pair's compact row (`COMPACT_COLUMNS`), oriented by rank like the batch."""
         lo, hi = (a, b) if rank[a] < rank[b] else (b, a)
-        pair = {**{f"{k}_l": v for k, v in rows[lo].items()}, **{f"{k}_r": v for k, v in rows[hi].items()}}
+        pair = {**_side(rows[lo], "_l"), **_side(rows[hi], "_r")}
         differ = pair["birth_date_l"] is not None and pair["birth_date_r"] is not None
         return (
             rank[lo],
@@ -192,6 +231,14 @@ class ComponentClustering:
             guarded(pair),
             identified(pair),
         )
+
+
+def _no_counts() -> tuple[NameCounts, NameCounts]:
+    return Counter(), Counter()
+
+
+def _side(row: Mapping[str, Any], suffix: str) -> dict[str, Any]:
+    return {f"{k}{suffix}": v for k, v in row.items()}
 
 
 def weights_of(scores: Scores, i: int) -> dict[str, float]:

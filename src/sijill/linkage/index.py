@@ -175,8 +175,12 @@ class CandidateIndex:
                 arr = values.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
                 self.features[column] = (arr, ~np.isnan(arr))
             else:
-                obj = values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
-                self.features[column] = (obj, values.notna().to_numpy(dtype=bool))
+                # One object per distinct value, shared by the slots that hold it.
+                codes, uniques = pd.factorize(values, use_na_sentinel=True)
+                shared = np.empty(len(uniques) + 1, dtype=object)
+                shared[:-1] = np.asarray(uniques, dtype=object)
+                shared[-1] = None
+                self.features[column] = (shared[codes], codes >= 0)
         self.record_ids = frame["record_id"].to_numpy(dtype="int64").copy()
         self.persons = np.array([person_of.get(int(r), UNLINKED) for r in self.record_ids], dtype="int64")
         self.alive = np.ones(n, dtype=bool)

@@ -352,4 +352,5 @@ class OnlineScorer:
 
 def _truth(value: Value, size: int) -> Array:
     """Return where a condition is true (SQL NULL counts as false), one entry a pair."""
-    return np.broadcast_to(value[0] & value[1], size).copy()
+    truth = value[0] & value[1]
+    return truth if truth.shape == (size,) else np.full(size, bool(truth[0]))

@@ -150,17 +150,14 @@ class _ContentIds:
 
     real: list[int]
     rank_of: dict[int, int]
+    keyed: pd.DataFrame  # the records in content order, numbered by it
 
     @classmethod
     def of(cls, records: pd.DataFrame) -> "_ContentIds":
-        ordered = records.sort_values(["source", "source_id"], kind="stable")
-        real = [int(r) for r in ordered["record_id"].astype("int64").tolist()]
-        return cls(real, {r: i + 1 for i, r in enumerate(real)})
-
-    def keyed(self, records: pd.DataFrame) -> pd.DataFrame:
-        """Return the records in content order, numbered by it."""
         ordered = records.sort_values(["source", "source_id"], kind="stable").reset_index(drop=True)
-        return ordered.assign(record_id=[self.rank_of[int(r)] for r in ordered["record_id"]])
+        real = [int(r) for r in ordered["record_id"].astype("int64").tolist()]
+        keyed = ordered.assign(record_id=range(1, len(ordered) + 1))
+        return cls(real, {r: i + 1 for i, r in enumerate(real)}, keyed)
 
     def ranked(self, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         rank_of = self.rank_of
@@ -188,7 +185,7 @@ def _link_by_content(
     """Link with records numbered in (source, source id) order (`_ContentIds`)."""
     ids = _ContentIds.of(records)
     result = linker.link(
-        ids.keyed(records),
+        ids.keyed,
         spellings=spellings,
         must_link=ids.ranked(must_link),
         cannot_link=ids.ranked(cannot_link),
@@ -237,7 +234,7 @@ def _link_delta(
     ids = _ContentIds.of(records)
     rank_of = ids.rank_of
     result = linker.link_delta(
-        ids.keyed(records),
+        ids.keyed,
         changed=[rank_of[r] for r in changed],
         person_of={rank_of[r]: p for r, p in links.items() if r in rank_of},
         spellings=spellings[1],

@@ -33,6 +33,7 @@ from sijill.linkage.online import OnlineScorer
 from sijill.linkage.spec import LinkageSpec, Thresholds
 from sijill.linkage.training import same_source_threshold
 from sijill.names import SpellingDictionary
+from sijill.outbox import EVENT_LINK, EVENT_MERGE, EVENT_NEW_PERSON, publish, publish_many
 from sijill.register.assign import assign_persons
 from sijill.register.models import PERSON_MERGED, Link, Person
 from sijill.sources import (
@@ -334,9 +335,14 @@ def _write(
     """Write the component's clustering: links, new persons, merges, review pairs, history."""
     clusters = _clusters_to_write(matcher, record_id, result, component)
     linked = LinkResult(clusters, component.result.method_of, component.result.score_of)
+    region = {p for r in component.record_ids if (p := matcher._person_of(r)) is not None}
     if clusters:
         assign_persons(
-            session=session, result=linked, build_id=None, records=_records_frame(session, list(clusters))
+            session=session,
+            result=linked,
+            build_id=None,
+            records=_records_frame(session, list(clusters)),
+            region=region,
         )
     if component.result.review_pairs:
         queue_for_review(session=session, pairs=component.result.review_pairs)
@@ -348,6 +354,7 @@ def _write(
             .where(Link.source_record_id == record_id)
         )
         result.uin = str(uin) if uin else None
+    _publish(session, record_id, result)
     record_events(
         session=session,
         build_id=None,
@@ -360,6 +367,19 @@ def _write(
             }
         ],
     )
+
+
+def _publish(session: Session, record_id: int, result: MatchResult) -> None:
+    """Announce the new person, or the link and any merge, in the outbox (no personal data)."""
+    if result.uin is None:
+        return
+    payload = {"record_id": record_id}
+    if result.decision == NEW:
+        publish(session, kind=EVENT_NEW_PERSON, uin=result.uin, payload=payload)
+        return
+    events: list[tuple[str, str | None, Mapping[str, Any]]] = [(EVENT_LINK, result.uin, payload)]
+    events += [(EVENT_MERGE, absorbed, {"into": result.uin}) for absorbed in result.merges]
+    publish_many(session, events=events)
 
 
 def _clusters_to_write(

@@ -5,7 +5,7 @@ ed25519 public keys), each enrolment (its record, evidence, decision and person)
 ledger of bundles that makes a second sync of a bundle change nothing.
 
 Revision ID: 0010
-Revises: 0008 (the lead re-chains it after 0009 at merge)
+Revises: 0009
 Create Date: 2026-12-02 15:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -41,6 +41,65 @@ class BlockKey:
     stored_null: tuple[str, ...] = ()
 
 
+def _part(node: exp.Expression) -> tuple[str, str] | None:
+    """Return (table, part) for a column or a `substr(column, start, length)` of one, else None.
+
+    A part is the column's name, or `name:start:length` for a substring (1-based, as in SQL;
+    `name:-k:0` for the last k characters), so that a blocking rule on a card's first or last
+    digits is indexed like any other.
+    """
+    if isinstance(node, exp.Column):
+        return node.table, node.name
+    if isinstance(node, exp.Substring) and isinstance(node.this, exp.Column):
+        start, length = node.args.get("start"), node.args.get("length")
+        if isinstance(start, exp.Literal) and isinstance(length, exp.Literal) and not start.is_string:
+            return node.this.table, f"{node.this.name}:{int(start.this)}:{int(length.this)}"
+        if (
+            length is None
+            and isinstance(start, exp.Sub)
+            and isinstance(start.this, exp.Length)
+            and isinstance(start.this.this, exp.Column)
+            and start.this.this.name == node.this.name
+            and isinstance(start.expression, exp.Literal)
+        ):  # substr(c, length(c) - k): the last k + 1 characters
+            return node.this.table, f"{node.this.name}:-{int(start.expression.this) + 1}:0"
+    return None
+
+
+def _split(part: str) -> tuple[str, int, int] | None:
+    """Return (column, start, length) of a substring part, None for a plain column.
+
+    A negative start with length 0 is a suffix: `-4` the last four characters.
+    """
+    if ":" not in part:
+        return None
+    column, start, length = part.split(":")
+    return column, int(start), int(length)
+
+
+def column_of(part: str) -> str:
+    """Return the feature column a part reads."""
+    return part.split(":", 1)[0]
+
+
+def _cut(value: Any, start: int, length: int) -> Any:
+    """Return SQL's `substr(value, start, length)` of a known text value; None stays None."""
+    if not _known(value):
+        return value
+    text = str(value)
+    return text[start:] if start < 0 else text[start - 1 : start - 1 + length]
+
+
+def part_value(record: Mapping[str, Any], part: str) -> Any:
+    """Return the value of a part (a column, or a substring of one) in a record."""
+    cut = _split(part)
+    if cut is None:
+        return record[part]
+    column, start, length = cut
+    value = _cut(record[column], start, length)
+    return value if value != "" else None
+
+
 def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
     if isinstance(node, exp.Paren):
         return _conjuncts(node.this)
@@ -59,12 +118,10 @@ def block_keys(rule: str) -> tuple[BlockKey, BlockKey]:
     pairs: list[tuple[str, str]] = []
     nulls: dict[str, list[str]] = {"l": [], "r": []}
     for term in _conjuncts(cast(exp.Expression, sqlglot.parse_one(rule, read="duckdb"))):
-        if (
-            isinstance(term, exp.EQ)
-            and isinstance(term.this, exp.Column)
-            and isinstance(term.expression, exp.Column)
-        ):
-            sides = {term.this.table: term.this.name, term.expression.table: term.expression.name}
+        left_part = _part(term.this) if isinstance(term, exp.EQ) else None
+        right_part = _part(term.expression) if isinstance(term, exp.EQ) else None
+        if left_part is not None and right_part is not None:
+            sides = dict((left_part, right_part))
             if set(sides) != {"l", "r"}:
                 raise LinkageError(f"blocking rule {rule!r}: {term.sql()} does not join l to r")
             pairs.append((sides["l"], sides["r"]))
@@ -109,13 +166,13 @@ class _Block:
         """Return the hash of a stored record's key, None when it is in no block of this key."""
         if any(_known(record[c]) for c in self.key.stored_null):
             return None
-        values = tuple(record[c] for c in self.key.stored)
+        values = tuple(part_value(record, c) for c in self.key.stored)
         return hash(values) if all(_known(v) for v in values) else None
 
     def query_hash(self, record: Mapping[str, Any]) -> int | None:
         if any(_known(record[c]) for c in self.key.query_null):
             return None
-        values = tuple(record[c] for c in self.key.query)
+        values = tuple(part_value(record, c) for c in self.key.query)
         return hash(values) if all(_known(v) for v in values) else None
 
     def lookup(self, h: int) -> list[Array]:
@@ -198,10 +255,16 @@ class CandidateIndex:
         keep = np.ones(len(frame), dtype=bool)
         for column in key.stored_null:
             keep &= frame[column].isna().to_numpy()
-        for column in key.stored:
-            keep &= frame[column].notna().to_numpy()
+        columns = []
+        for part in key.stored:
+            values = frame[column_of(part)].to_numpy(dtype=object)
+            cut = _split(part)
+            if cut is not None:
+                values = np.array([_cut(v, cut[1], cut[2]) or None for v in values], dtype=object)
+            keep &= pd.notna(values)
+            columns.append(values)
         slots = np.flatnonzero(keep)
-        columns = [frame[c].to_numpy(dtype=object)[slots] for c in key.stored]
+        columns = [c[slots] for c in columns]
         numeric = [c in NUMERIC_COLUMNS for c in key.stored]
         values = [
             [int(v) for v in col] if num else col.tolist() for col, num in zip(columns, numeric, strict=True)
@@ -321,8 +384,12 @@ class CandidateIndex:
         """Keep the slots whose key truly equals the record's (hashes only narrow the search)."""
         keep = np.ones(len(slots), dtype=bool)
         for query, stored in zip(key.query, key.stored, strict=True):
-            values, known = self.features[stored]
-            keep &= known[slots] & (values[slots] == features[query])
+            values, known = self.features[column_of(stored)]
+            cut = _split(stored)
+            here = values[slots]
+            if cut is not None:
+                here = np.array([_cut(v, cut[1], cut[2]) for v in here], dtype=object)
+            keep &= known[slots] & (here == part_value(features, query))
         return slots[keep]
 
     def side(self, slots: Array, suffix: str = "_r") -> dict[str, Value]:

@@ -1,14 +1,16 @@
 """Fixtures of enrolment: a built register on each backend and a registered field device."""
 
+import os
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, select, text
 
-from sijill.db.engine import create_engine_for, session_scope
+from sijill.db.engine import create_engine_for, migrate, session_scope
 from sijill.db.locks import writer_session
 from sijill.enrolment import (
     Enrolment,
@@ -26,6 +28,7 @@ from sijill.outbox import OutboxEvent
 from sijill.register import Link, Person, run_build
 from sijill.sources import ACCEPTED, IngestBatch, SourceRecord
 from sijill.uin import Uin
+from tests.conftest import PG_ADMIN_URL
 
 TODAY = date(2026, 1, 1)
 DEVICE = "tablet-07"
@@ -43,11 +46,56 @@ COUNTED = (
 )
 
 
+def _build(url: str, sources: Path) -> None:
+    engine = create_engine_for(url)
+    run_build(engine=engine, sources_dir=sources, linker=SplinkLinker(), today=TODAY)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def built_sqlite(tmp_path_factory: pytest.TempPathFactory, small_sources: Path) -> Path:
+    """Build, once, a SQLite register from the shared sources, to copy for each test."""
+    path = tmp_path_factory.mktemp("built") / "register.db"
+    url = f"sqlite:///{path}"
+    engine = create_engine_for(url)
+    migrate(engine)
+    engine.dispose()
+    _build(url, small_sources)
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_postgresql(pg_template: str, small_sources: Path) -> Iterator[str]:
+    """Build, once, a PostgreSQL register from the shared sources, to copy for each test."""
+    name = f"sijill_enrol_built_{os.getpid()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as con:
+        con.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    _build(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", small_sources)
+    yield name
+    with admin.connect() as con:
+        con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture
-def built(db_url: str, small_sources: Path) -> Iterator[Engine]:
-    """Yield an engine on a register built from the shared 800-person sources."""
+def built(db_url: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """Yield an engine on a fresh copy of a register built from the shared 800-person sources.
+
+    The test's fresh database (`db_url`) is replaced by a copy of the register built once
+    per backend: one build per run instead of one per test.
+    """
+    if db_url.startswith("sqlite"):
+        shutil.copyfile(request.getfixturevalue("built_sqlite"), db_url.removeprefix("sqlite:///"))
+    else:
+        template, name = request.getfixturevalue("built_postgresql"), db_url.rsplit("/", 1)[1]
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as con:
+            con.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        admin.dispose()
     engine = create_engine_for(db_url)
-    run_build(engine=engine, sources_dir=small_sources, linker=SplinkLinker(), today=TODAY)
     yield engine
     engine.dispose()
 

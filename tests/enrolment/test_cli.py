@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from sijill.db.engine import create_engine_for
 from sijill.enrolment import new_device_key, write_json_bundle
 from tests.enrolment.conftest import DEVICE, new_person_form, row_counts
@@ -57,3 +59,27 @@ def test_a_bundle_of_an_unknown_device_exits_9(db_url: str, tmp_path: Path) -> N
     )
     refused = sijill("enrol", "sync", str(bundle), "--db", db_url)
     assert refused.returncode == 9 and "ghost" in refused.stderr and "not registered" in refused.stderr
+
+
+def test_a_person_enrolled_twice_at_a_desk_gets_one_uin_and_the_second_waits_for_review(
+    built: Engine,
+) -> None:
+    url = built.url.render_as_string(hide_password=False)
+    form = new_person_form(50).person
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in form.items()]
+    first = sijill(
+        "enrol", "person", "--by", "agent-12", *args, "--document", "passport:P-50", "--json", "--db", url
+    )
+    assert first.returncode == 0, first.stderr
+    made = json.loads(first.stdout)
+    assert made["outcome"] == "new" and made["uin"]
+    second = sijill("enrol", "person", "--by", "agent-13", *args, "--json", "--db", url)
+    assert second.returncode == 0, second.stderr
+    held = json.loads(second.stdout)
+    assert held["outcome"] == "queued" and held["uin"] is None
+    assert made["uin"] in {c["uin"] for c in held["candidates"]}
+    listed = json.loads(sijill("enrol", "review", "--json", "--db", url).stdout)
+    assert [e["number"] for e in listed] == [held["number"]]
+    decided = sijill("enrol", "decide", held["number"], "--link", made["uin"], "--by", "amina", "--db", url)
+    assert decided.returncode == 0 and "linked" in decided.stdout, decided.stderr
+    assert json.loads(sijill("enrol", "review", "--json", "--db", url).stdout) == []

@@ -68,7 +68,7 @@ def test_a_truly_new_person_gets_one_uin_with_history_and_an_outbox_event(built:
         assert linked == person.id
         events = session.scalars(select(OutboxEvent).where(OutboxEvent.uin == outcome.uin)).all()
         assert [e.kind for e in events] == ["new_person"]
-        assert events[0].payload["enrolment"] == outcome.number
+        assert events[0].payload["record_id"] == enrolment.record_id
         assert "created" in [
             e.action for e in events_of(session=session, entity="person", entity_id=person.id)
         ]

@@ -2,8 +2,8 @@
 
 The form's record is matched against the register (`register.match`, the live matcher)
 first. Only a clear `new` decision gives a person and a UIN (through `ingest_record`, which
-writes the record, the person, the UIN and the history as every online record does); then
-the outbox announces the new person. A `link` or `review` decision means the register likely
+writes the record, the person, the UIN, the history and the outbox's `new_person` event as
+every online record does). A `link` or `review` decision means the register likely
 holds the person already: the record is kept `held` (no build links it, so it never gets a
 UIN of its own) and the enrolment waits for a reviewer with its candidates
 (`pending_enrolments`, `settle_enrolment`). An enrolment never issues a second UIN.
@@ -23,7 +23,6 @@ from sijill.enrolment.forms import EnrolmentForm, desk_number, parsed_record, ra
 from sijill.enrolment.models import ENROLMENT_NEW, ENROLMENT_REVIEW, Enrolment
 from sijill.errors import LinkageError
 from sijill.history import record_events
-from sijill.outbox import EVENT_NEW_PERSON, publish
 from sijill.register.match import INVALID, NEW, Matcher, MatchResult, ingest_record
 from sijill.sources import ACCEPTED, ENROLMENT_FORMAT, HELD, IngestBatch, ParsedRow, SourceRecord, row_hash
 
@@ -138,13 +137,8 @@ def _enrol_new(
     assert person is not None
     record_parents(session=session, person_id=person.id, evidence=form.evidence)
     _store(session, _enrolment(form, place, record_id, ENROLMENT_NEW, person.id), NEW)
-    publish(session, kind=EVENT_NEW_PERSON, uin=written.uin, payload=_announcement(place))
+    # `ingest_record` has announced the new person in the outbox (with its record id).
     return EnrolmentOutcome(OUTCOME_NEW, place.number, NEW, written.uin, [], form.client_id, ms=written.ms)
-
-
-def _announcement(place: EnrolmentPlace) -> dict[str, Any]:
-    """Return the outbox payload of a person enrolled (where from, never who)."""
-    return {"via": "enrolment", "enrolment": place.number, "device": place.device, "bundle": place.bundle_id}
 
 
 def _held_record(

@@ -3,7 +3,8 @@
 Messages name files, lines, columns and reasons, never personal values (names, dates of
 birth, identifiers). Exit codes: 0 done, 1 invalid input, 2 usage, 3 bad extract, 4 not
 found, 5 database not reachable or not migratable, 6 linkage cannot proceed, 7 register busy
-(another writer), 8 output cannot be written, 70 internal error, 130 interrupted.
+(another writer), 8 output cannot be written, 9 refused by the register's current state (a
+second death, an undo of an undo), 70 internal error, 130 interrupted.
 """
 
 EXIT_INTERNAL = 70
@@ -74,3 +75,13 @@ class ReviewConflict(SijillError):
     """A review decision the register's current state no longer allows (already taken, say)."""
 
     exit_code = 1
+
+
+class EventRefused(SijillError):
+    """A life event, operator action or outbox call the register's current state refuses.
+
+    A second death, a death before the birth, an undo of an undo, an acknowledgement past the
+    last published event: the request is well formed but would make the register wrong.
+    """
+
+    exit_code = 9

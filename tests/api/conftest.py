@@ -88,7 +88,10 @@ POLICIES: dict[str, tuple[Policy, int]] = {
     ),
     "schools": (
         Policy(
-            purpose="enrolment", operations=("tokens", "resolve"), sources=("massar",), sector="education"
+            purpose="enrolment",
+            operations=("tokens", "resolve", "events.read"),
+            sources=("massar",),
+            sector="education",
         ),
         1000,
     ),
@@ -96,6 +99,8 @@ POLICIES: dict[str, tuple[Policy, int]] = {
         Policy(
             purpose="civil-registration",
             operations=("events.births", "events.deaths", "events.read", "registry.notify"),
+            fields=("uin",),
+            sources=("civil",),
         ),
         1000,
     ),

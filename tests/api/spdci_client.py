@@ -34,6 +34,8 @@ class DciClient:
         self.key = Ed25519PrivateKey.generate()
         self.key_id = "key-1"
         self._token: str | None = None
+        self.sender_uri = ""  # where the registry sends notifications (none: no notifications)
+        self.notified: list[dict[str, Any]] = []  # notify events received, as the receiver stored them
 
     def token(self) -> str:
         """Return a cached OAuth2 access token (client credentials in the form body)."""
@@ -73,7 +75,7 @@ class DciClient:
             "message_ts": _now(),
             "action": action,
             "sender_id": self.sender_id,
-            "sender_uri": "",
+            "sender_uri": self.sender_uri,
             "receiver_id": "register.sijill.example.org",
             "total_count": count,
             "is_msg_encrypted": False,
@@ -162,3 +164,19 @@ class DciClient:
         except InvalidSignature:
             return False
         return True
+
+    def receive_notify(self, request: httpx.Request) -> httpx.Response:
+        """Answer the registry's POST to our `/registry/notify`: ACK a signed envelope, ERR another."""
+        envelope = json.loads(request.content)
+        header = envelope.get("header", {})
+        valid = (
+            request.url.path.endswith("/registry/notify")
+            and header.get("action") == "notify"
+            and header.get("receiver_id") == self.sender_id
+            and self.registry_signed(envelope)
+            and header.get("total_count") == len(envelope["message"]["notify_event"])
+        )
+        if valid:
+            self.notified += envelope["message"]["notify_event"]
+        status = "ACK" if valid else "ERR"
+        return httpx.Response(200, json={"message": {"ack_status": status, "timestamp": _now()}})

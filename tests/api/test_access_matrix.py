@@ -187,3 +187,36 @@ def test_a_merged_uin_resolves_and_a_deceased_person_says_so(server: Server) -> 
         assert bank.post(
             "/v1/verify", json={"uin": absorbed.uin, "date_of_birth": survivor.birth_date}
         ).json() == {"match": True}
+
+
+# Each endpoint an agency calls, with the operation its policy must name (method, path, body).
+AGENCY_ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    ("verify", "POST", "/v1/verify", {"uin": "UIN"}),
+    ("resolve", "POST", "/v1/resolve", {"source": "cnss", "source_id": "123"}),
+    ("persons", "GET", "/v1/persons/UIN", None),
+    ("tokens", "POST", "/v1/tokens", {"uin": "UIN"}),
+    ("events.read", "GET", "/v1/events", None),
+    ("match", "POST", "/v1/match", {"source": "civil", "record": {"acte_id": "1"}}),
+    ("registry.search", "POST", "/registry/sync/search", {}),
+    ("registry.search", "POST", "/registry/sync/txn/status", {}),
+    ("registry.search", "POST", "/registry/txn/status", {}),
+    ("registry.subscribe", "POST", "/registry/subscribe", {}),
+    ("registry.subscribe", "POST", "/registry/unsubscribe", {}),
+]
+
+
+def test_every_agency_is_refused_each_operation_its_policy_does_not_name(server: Server) -> None:
+    person = residents(server.engine, 1)[0]
+    refusals: set[bytes] = set()
+    for agency, (policy, _rate) in POLICIES.items():
+        with server.client(server.agencies[agency]) as client:
+            for operation, method, path, body in AGENCY_ENDPOINTS:
+                if operation in policy.operations or agency == "slow":
+                    continue
+                sent = {k: person.uin if v == "UIN" else v for k, v in (body or {}).items()}
+                answer = client.request(
+                    method, path.replace("UIN", person.uin), json=sent if body is not None else None
+                )
+                assert answer.status_code == 403, (agency, path, answer.text)
+                refusals.add(answer.content)
+    assert len(refusals) == 2  # one body on /v1, one in the SPDCI convention: nothing else said

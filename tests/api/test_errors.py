@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from sijill.api.settings import ApiSettings
 from sijill.db.engine import session_scope
-from sijill.identity import ACCESS_TOKEN, revoke_agency, sign_token
+from sijill.identity import ACCESS_TOKEN, revoke_agency, rotate_credential, sign_token
 from sijill.uin import new_uin
 from tests.api.conftest import Server, add_agencies, residents, serve
 
@@ -62,6 +62,54 @@ def test_a_revoked_agency_and_its_tokens_get_401(strict_server: Server) -> None:
     for credential in (token, server.agencies["bank"]):
         with server.client(credential) as client:
             assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 401
+
+
+def test_client_credentials_give_a_short_lived_token_and_bad_clients_get_oauth_errors(
+    server: Server,
+) -> None:
+    import base64
+
+    key_id, secret = server.agencies["bank"].split("_", 2)[1:]
+    basic = "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    with server.client() as client:
+        by_form = client.post(
+            "/oauth2/client/token",
+            data={"grant_type": "client_credentials", "client_id": key_id, "client_secret": secret},
+        )
+        by_basic = client.post(
+            "/oauth2/client/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": basic},
+        )
+        wrong_grant = client.post(
+            "/oauth2/client/token",
+            data={"grant_type": "password", "client_id": key_id, "client_secret": secret},
+        )
+        wrong_secret = client.post(
+            "/oauth2/client/token",
+            data={"grant_type": "client_credentials", "client_id": key_id, "client_secret": "nope"},
+        )
+    for answer in (by_form, by_basic):
+        grant = answer.json()
+        assert answer.status_code == 200 and grant["token_type"] == "bearer"
+        assert grant["expires_in"] == 300 and secret not in grant["access_token"]
+        with server.client(grant["access_token"]) as client:
+            assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 200
+            assert client.post("/v1/tokens", json={"uin": new_uin()}).status_code == 403
+    assert wrong_grant.status_code == 400 and wrong_grant.json() == {"error": "unsupported_grant_type"}
+    assert wrong_secret.status_code == 401 and wrong_secret.json() == {"error": "invalid_client"}
+
+
+def test_a_rotated_credential_gets_401_and_its_successor_is_served(strict_server: Server) -> None:
+    server = strict_server
+    old = server.agencies["cnops"]
+    with session_scope(server.engine) as session:
+        new = rotate_credential(session=session, name="cnops").credential
+    assert new != old
+    with server.client(old) as client:
+        assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 401
+    with server.client(new) as client:
+        assert client.post("/v1/verify", json={"uin": new_uin()}).status_code == 200
 
 
 def test_an_expired_access_token_gets_401(strict_server: Server) -> None:

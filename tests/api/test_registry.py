@@ -243,3 +243,86 @@ def test_each_person_a_search_discloses_is_in_their_access_list(server: Server, 
         ]
     assert entry.agency == "spp" and entry.purpose == "social-protection"
     assert entry.fields == ["birth_date", "family_name_lat", "given_name_lat", "sex", "uin"]
+
+
+def test_births_and_deaths_are_notified_signed_with_the_allowed_fields_only(
+    server: Server, dci: DciClient
+) -> None:
+    import httpx
+
+    from sijill.api.settings import ApiSettings
+    from sijill.db.base import utcnow
+    from sijill.identity import lock, registry_signing_key
+    from sijill.identity.notify import LifeEvent, deliver, notification, notify_envelope
+    from tests.api.conftest import POLICIES
+
+    born, died, locked = residents(server.engine, 3)
+    events = [LifeEvent(i + 1, utcnow(), k, p.uin) for i, (k, p) in enumerate(
+        (("birth", born), ("death", died), ("death", locked))
+    )]  # fmt: skip
+    with session_scope(server.engine) as session:
+        lock(session=session, uin=locked.uin, operation="registry.search", by="test")
+    with session_scope(server.engine) as session:
+        key = registry_signing_key(session=session)
+        note = notification(session=session, fields=frozenset(POLICIES["spp"][0].fields), events=events)
+    envelope = notify_envelope(
+        key=key, registry_id=ApiSettings().registry_id, receiver_id=SENDER, message=note.message
+    )
+    tampered = copy.deepcopy(envelope)
+    tampered["message"]["notify_event"][0]["data"]["reg_records"][0]["birthdate"] = "1900-01-01"
+    with httpx.Client(transport=httpx.MockTransport(dci.receive_notify)) as client:
+        assert not deliver(client=client, sender_uri="https://spp.example.org/dci/", envelope=tampered)
+        assert deliver(client=client, sender_uri="https://spp.example.org/dci/", envelope=envelope)
+    assert [e["reference_id"] for e in dci.notified] == ["1", "2"]  # the locked resident left out
+    birth, death = (e["data"] for e in dci.notified)
+    assert birth["reg_event_type"].endswith("LiveBirth") and death["reg_event_type"].endswith("Death")
+    [record] = birth["reg_records"]
+    assert record["identifier"] == born.uin and record["birthdate"] == born.birth_date
+    assert "deathdate" not in record  # not in the spp policy
+    assert note.disclosed[0] == (born.uin, ("birth_date", "family_name_lat", "given_name_lat", "sex", "uin"))
+
+
+def test_subscribers_are_sent_what_was_published_since_and_again_until_they_ack(
+    server: Server, dci: DciClient
+) -> None:
+    import httpx
+
+    from sijill.identity import accesses_of, registry_signing_key
+    from sijill.identity.notify import live_subscriptions, notify_subscription
+    from sijill.outbox import publish
+
+    earlier, born, died, again = residents(server.engine, 4)
+    with session_scope(server.engine) as session:
+        publish(session, kind="birth", uin=earlier.uin, payload={})  # before the subscription
+    dci.sender_uri = "https://spp.example.org/dci"
+    assert dci.subscribe("LiveBirth")["message"]["ack_status"] == "ACK"
+    with session_scope(server.engine) as session:
+        publish(session, kind="birth", uin=born.uin, payload={})
+        publish(session, kind="death", uin=died.uin, payload={})  # not subscribed to
+
+    def run(receiver: httpx.MockTransport) -> list[int | None]:
+        with session_scope(server.engine) as session, httpx.Client(transport=receiver) as client:
+            key = registry_signing_key(session=session)
+            return [
+                notify_subscription(
+                    session=session,
+                    subscription_id=s,
+                    client=client,
+                    key=key,
+                    registry_id="register.sijill.example.org",
+                )
+                for s in live_subscriptions(session=session)
+            ]
+
+    refusing = httpx.MockTransport(lambda _request: httpx.Response(503))
+    assert run(refusing) == [None]
+    assert run(httpx.MockTransport(dci.receive_notify)) == [1]
+    assert run(httpx.MockTransport(dci.receive_notify)) == [0]  # acknowledged: not sent twice
+    with session_scope(server.engine) as session:
+        publish(session, kind="birth", uin=again.uin, payload={})
+    assert run(httpx.MockTransport(dci.receive_notify)) == [1]
+    sent = [e["data"]["reg_records"][0]["identifier"] for e in dci.notified]
+    assert sent == [born.uin, again.uin]
+    with session_scope(server.engine) as session:
+        [entry] = accesses_of(session=session, uin=born.uin)
+    assert entry.operation == "registry.notify.sent" and entry.agency == "spp"

@@ -2,6 +2,8 @@
 makes the services fail with a server error."""
 
 from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,20 +20,25 @@ MAX_EXAMPLES = 40
 
 
 @pytest.fixture(scope="module")
-def live_server(built_pg: str) -> Iterator[Server]:
-    """One server on a copy of the built PostgreSQL register, with an agency allowed everything."""
+def live_server(small_sources: Path) -> Iterator[Server]:
+    """One server on a PostgreSQL register built by Splink (every operation, online matching too,
+    can answer), with an agency allowed everything."""
     import uuid
 
     from sqlalchemy import text
 
-    from sijill.db.engine import create_engine_for
+    from sijill.db.engine import create_engine_for, migrate
+    from sijill.linkage.splink_linker import SplinkLinker
+    from sijill.register.flows import run_build
     from tests.identity.conftest import _pg_admin, _pg_url
 
     name = f"sijill_test_api_{uuid.uuid4().hex[:12]}"
     admin = _pg_admin()
     with admin.connect() as con:
-        con.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{built_pg}"'))
+        con.execute(text(f'CREATE DATABASE "{name}"'))
     engine = create_engine_for(_pg_url(name))
+    migrate(engine)
+    run_build(engine=engine, sources_dir=small_sources, linker=SplinkLinker(), today=date(2026, 1, 1))
     everything = Policy(
         purpose="fuzzing", operations=OPERATIONS, fields=FIELDS, sources=SOURCES, sector="fuzz"
     )
@@ -68,4 +75,6 @@ def test_no_input_makes_a_server_error(live_server: Server) -> None:
             )
 
         no_server_error()
-    assert "POST /v1/verify" in labels and "POST /registry/sync/search" in labels
+    assert {"POST /v1/verify", "POST /registry/sync/search", "GET /v1/events", "POST /v1/match"} <= set(
+        labels
+    )

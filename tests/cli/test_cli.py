@@ -38,6 +38,16 @@ def test_names_key_and_compare_print_keys_and_a_score() -> None:
     assert 0.9 < score <= 1.0
 
 
+def test_a_second_build_links_only_what_changed_unless_full(small_sources: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert sijill("build", str(small_sources), "--db", db).returncode == 0
+    again = sijill("build", str(small_sources), "--db", db)
+    assert again.returncode == 0, again.stderr
+    assert "mode delta" in again.stdout and "touched 0," in again.stdout
+    full = sijill("build", str(small_sources), "--db", db, "--full")
+    assert full.returncode == 0 and "mode full" in full.stdout
+
+
 def test_build_export_and_evaluate_on_a_sources_directory(
     small_sources: Path, db_url: str, tmp_path: Path
 ) -> None:

@@ -11,6 +11,24 @@ from sijill.db.engine import create_engine_for, session_scope
 from sijill.web import DeskUser, get_census_share
 from sijill.web.users import authenticate
 
+# What the demo says of each of its steps once done (its progress bars' last words).
+DEMO_STEPS = (
+    "population generated",
+    "extracts ingested",
+    "register built",
+    "households imported",
+    "released",
+    "desk ready",
+    "report written",
+)
+REPORT_SECTIONS = (
+    "What the register holds",
+    "Linkage quality against the synthetic truth",
+    "Coverage against the 2024 census",
+    "Programs: reach and amounts per cycle",
+    "Review backlog",
+)
+
 
 def sijill(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -28,10 +46,14 @@ def test_the_demo_builds_everything_and_ends_with_the_report_and_a_login(tmp_pat
     result = sijill("demo", "--persons", "400", "--seed", "2", "--out", str(out))
     assert result.returncode == 0, result.stderr
     report = out / "report.html"
-    assert f"report: {report.resolve()}" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == f"report: {report.resolve()}"
+    for step in DEMO_STEPS:
+        assert step in result.stdout, step
     page = report.read_text(encoding="utf-8")
     assert page.count("<svg") >= 12 and not re.search(r"(src|href)\s*=|https?://", page)
-    assert "Programs: reach and amounts per cycle" in page and "to women" in page
+    for section in REPORT_SECTIONS:
+        assert f"<h2>{section}</h2>" in page, section
+    assert "to women" in page
     assert re.search(
         r"social register: [\d,]+ households, [\d,]+ members; cycle \d{4}-\d{2}: ", result.stdout
     )

@@ -51,6 +51,8 @@ def test_a_policy_that_cannot_work_is_refused_with_its_reason(register_url: str)
         (["--operations", "tokens"], "needs --sector"),
         (["--operations", "resolve", "--fields", "uin"], "needs --sources"),
         (["--operations", "verify", "--fields", "salary"], "unknown field salary"),
+        (["--operations", "events.births", "--sources", "cnss"], "give --sources civil"),
+        (["--operations", "events.read"], "events.read names persons by UIN"),
     ):
         result = sijill("agencies", "add", "x1", "--purpose", "testing", *args, "--db", register_url)
         assert result.returncode == 2 and says in result.stderr, result.stderr
@@ -75,6 +77,16 @@ def test_audit_verify_exits_1_naming_a_tampered_entry(register_url: str) -> None
     assert bad.returncode == 1 and "entry 1: altered" in bad.stderr
     accesses = sijill("audit", "accesses", person.uin, "--db", register_url)
     assert "operator.lock" in accesses.stdout and "operator.unl" in accesses.stdout
+    sijill("residents", "lock", person.uin, "--by", "amina", "--db", register_url)
+    with session_scope(engine) as session:
+        if engine.dialect.name == "postgresql":
+            session.execute(text("SET LOCAL session_replication_role = replica"))
+        else:
+            session.execute(text("DROP TRIGGER audit_log_no_delete"))
+        session.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    engine.dispose()
+    removed = sijill("audit", "verify", "--db", register_url)
+    assert removed.returncode == 1 and "entry 2: removed" in removed.stderr
 
 
 def test_an_operator_issues_and_revokes_a_vid_for_a_resident(register_url: str) -> None:
@@ -132,3 +144,9 @@ def test_serve_publishes_the_openapi_and_the_docs_and_logs_no_path(register_url:
         out, err = server.communicate(timeout=60)
     assert b"Traceback" not in err
     assert uin.encode() not in out + err  # no access log: paths hold UINs
+
+
+def test_agencies_notify_reports_what_it_sent(register_url: str) -> None:
+    result = sijill("agencies", "notify", "--db", register_url)
+    assert result.returncode == 0, result.stderr
+    assert "0 subscriptions: 0 events sent, 0 not acknowledged" in result.stdout

@@ -126,6 +126,15 @@ def test_different_sex_yields_to_an_equal_card() -> None:
     assert _cluster(CIVIL_CNIE, [pair])[1] == _cluster(CIVIL_CNIE, [pair])[2]
 
 
+def test_different_sex_yields_to_one_household_one_date_and_close_names() -> None:
+    # A sex miscoded on one record of one household member: the same person.
+    left = {"given": "Mohamed", "household": "42"}
+    miscoded = _pair(1, 2, 20.0, left, given="Mohamad", household="42", sex="F")
+    elsewhere = _pair(1, 2, 20.0, left, given="Mohamad", household="43", sex="F")
+    assert not _guarded(miscoded)
+    assert _guarded(elsewhere)
+
+
 def test_twins_never_merge() -> None:
     pair = _pair(1, 2, 30.0, {"given": "حسن"}, given="حسين")  # Hassan's record against Houssine's
     assert _guarded(pair)

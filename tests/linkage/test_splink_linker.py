@@ -9,7 +9,7 @@ from sqlalchemy import Engine, select
 
 from sijill.db.engine import create_engine_for, migrate, session_scope
 from sijill.linkage.models import ReviewItem
-from sijill.linkage.review import decide_review
+from sijill.linkage.review import decide_review, queue_for_review
 from sijill.linkage.service import latest_model
 from sijill.linkage.splink_linker import SplinkLinker
 from sijill.linkage.training import weights_problems
@@ -17,6 +17,7 @@ from sijill.register.flows import run_build
 from sijill.register.models import Link
 from sijill.register.service import export_crosswalk
 from sijill.reports.evaluation import evaluate
+from sijill.sources.models import ACCEPTED, SourceRecord
 
 TODAY = date(2026, 1, 1)
 
@@ -86,3 +87,50 @@ def test_review_decisions_are_kept_on_later_builds(
     with session_scope(engine) as session:
         persons = {r: p for r, p in session.execute(select(Link.source_record_id, Link.person_id))}
         assert persons[pair[0]] != persons[pair[1]]
+
+
+def _twin_records(engine: Engine, sources: Path) -> tuple[int, int]:
+    """Return the ids of two records of two twin siblings, one of each, in one registry."""
+    with (sources / "persons.csv").open(encoding="utf-8") as f:
+        twins = [r for r in csv.DictReader(f) if r["twin"] == "1"]
+    siblings: dict[tuple[str, str], list[str]] = {}
+    for person in twins:
+        siblings.setdefault((person["household_id"], person["birth_date"]), []).append(person["person_id"])
+    with (sources / "truth.csv").open(encoding="utf-8") as f:
+        record_of = {(r["person_id"], r["source"]): r["source_id"] for r in csv.DictReader(f)}
+    pairs = [
+        (source, record_of[(a, source)], record_of[(b, source)])
+        for a, b, *_ in siblings.values()
+        for source in ("civil", "cnie", "massar", "cnss", "ramed")
+        if (a, source) in record_of and (b, source) in record_of
+    ]
+    with session_scope(engine) as session:
+        ids = {
+            (s, sid): rid
+            for rid, s, sid in session.execute(
+                select(SourceRecord.id, SourceRecord.source, SourceRecord.source_id).where(
+                    SourceRecord.status == ACCEPTED
+                )
+            )
+        }
+    source, left, right = next(p for p in pairs if (p[0], p[1]) in ids and (p[0], p[2]) in ids)
+    return ids[(source, left)], ids[(source, right)]
+
+
+def test_a_reviewers_must_link_joins_what_the_twins_guard_keeps_apart(
+    engine: Engine, small_sources: Path
+) -> None:
+    _build(engine, small_sources)
+    left, right = _twin_records(engine, small_sources)
+    with session_scope(engine) as session:
+        persons = {r: p for r, p in session.execute(select(Link.source_record_id, Link.person_id))}
+        assert persons[left] != persons[right]
+        queue_for_review(
+            session=session, pairs=[{"record_id_l": left, "record_id_r": right, "match_weight": 0.0}]
+        )
+        item = session.scalars(select(ReviewItem).where(ReviewItem.record_id_l == min(left, right))).one()
+        decide_review(session=session, item_id=item.id, decision="match", reviewer="test")
+    _build(engine, small_sources)
+    with session_scope(engine) as session:
+        persons = {r: p for r, p in session.execute(select(Link.source_record_id, Link.person_id))}
+        assert persons[left] == persons[right]

@@ -89,3 +89,23 @@ def test_a_pair_is_never_decided_twice(engine: Engine, small_sources: Path) -> N
         settle_review(session=session, item_id=item.id, decision="non_match", reviewer="amina")
     with pytest.raises(ReviewConflict, match="already decided"), session_scope(engine) as session:
         settle_review(session=session, item_id=item.id, decision="match", reviewer="karim")
+
+
+def test_a_link_writes_a_new_version_of_both_persons_by_the_reviewer(
+    engine: Engine, small_sources: Path
+) -> None:
+    from sijill.register.person_versions import person_history
+
+    _build(engine, small_sources)
+    item = _first_item(engine)
+    with session_scope(engine) as session:
+        outcome = settle_review(session=session, item_id=item.id, decision="match", reviewer="amina")
+    with session_scope(engine) as session:
+        survivor = person_history(session, uin=outcome.survivor_uin or "")
+        absorbed = person_history(session, uin=outcome.absorbed_uins[0])
+    for versions in (survivor, absorbed):
+        assert [v.version for v in versions] == [1, 2]
+        assert versions[-1].changed_by == "amina" and versions[-1].reason == f"review {item.id}: linked"
+        assert versions[0].valid_to is not None and versions[-1].valid_to is None
+    assert absorbed[-1].attributes["status"] == PERSON_MERGED
+    assert absorbed[-1].attributes["merged_into"] == survivor[-1].person_id

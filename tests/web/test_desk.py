@@ -45,7 +45,12 @@ def test_a_wrong_password_is_refused_and_five_failures_lock_the_account(client: 
 
 
 def test_each_role_lands_on_its_first_page(client: Clients) -> None:
-    landing = {"amina": "/desk/review", "omar": "/desk/persons", "salma": "/desk/dashboards/coverage"}
+    landing = {
+        "amina": "/desk/review",
+        "omar": "/desk/persons",
+        "salma": "/desk/dashboards/coverage",
+        "driss": "/desk/persons",
+    }
     for name, path in landing.items():
         response = client().login(name)
         assert response.status_code == 200 and response.url.path == path
@@ -74,6 +79,28 @@ def test_a_form_posted_without_the_session_token_or_from_another_site_is_refused
     )
     assert foreign.status_code == 403
     assert c.post("/desk/review/next").status_code == 200
+
+
+def test_every_form_the_desk_accepts_is_refused_without_the_session_token(client: Clients) -> None:
+    from fastapi.routing import APIRoute
+
+    from sijill.web.app import view_routers
+
+    posted = sorted(
+        "/desk" + route.path.replace("{item_id}", "1")
+        for views in view_routers()
+        for route in views.routes
+        if isinstance(route, APIRoute) and "POST" in route.methods and route.path != "/login"
+    )
+    assert len(posted) >= 6, posted  # logout, language, review next and decide, search, results
+    c = client()
+    c.login("amina")  # a reviewer: every posted form but the sign-in's is hers to send
+    for path in posted:
+        refused = c.http.post(path, data={"decision": "skip", "q": "x", "language": "ar"})
+        assert refused.status_code == 403 and 'class="detail" dir="ltr">csrf<' in refused.text, path
+        forged = c.http.post(path, data={"csrf": "forged", "decision": "skip", "q": "x"})
+        assert forged.status_code == 403, path
+    assert c.http.get("/desk/review").status_code == 200  # still signed in: nothing was done
 
 
 def test_the_sign_in_form_needs_its_own_token(client: Clients) -> None:
@@ -163,6 +190,9 @@ def test_linking_a_pair_merges_the_persons_at_once_with_the_reviewer_in_the_hist
         ]
     page = c.http.get(f"/desk/persons/{survivor}").text
     assert "review_linked" in page and "amina" in page
+    versions = _section(page, 'id="versions"')
+    assert versions.count('<tr class="version') == 2  # built, then linked
+    assert "amina" in versions and f"review {item}: linked" in versions
 
 
 def test_skipping_a_pair_gives_the_reviewer_another_and_leaves_it_to_others(client: Clients) -> None:
@@ -230,12 +260,28 @@ def test_the_language_is_chosen_per_user(client: Clients) -> None:
     assert '<html lang="ar" dir="rtl">' in again.login("amina").text
 
 
-def test_pages_load_nothing_from_another_site(client: Clients) -> None:
-    c = client()
+def test_pages_load_nothing_from_another_site(client: Clients, desk: DeskServer) -> None:
+    household, member = _household_with_entitlement(desk)
+    reviewer, c = client(), client()
+    reviewer.login("amina")
+    pair = reviewer.post("/desk/review/next")
     c.login("driss")
-    for path in ("/desk/persons", "/desk/dashboards/coverage", "/desk/dashboards/quality"):
-        page = c.http.get(path).text
-        assert not re.search(r'(src|href)="(https?:)?//', page), path
+    pages = [pair, c.http.get("/desk/login"), c.post("/desk/persons", q="Alaoui")]
+    for path in (
+        "/desk/persons",
+        f"/desk/persons/{member}",
+        f"/desk/households/{household}",
+        "/desk/dashboards/coverage",
+        "/desk/dashboards/quality",
+        "/desk/dashboards/programs",
+    ):
+        pages.append(c.http.get(path))
+    for page in pages:
+        assert page.status_code == 200, page.url
+        assert not re.search(r'(src|href|action)="(https?:)?//', page.text), page.url
+        loaded = re.findall(r'(?:src|href)="([^"#]+)"', page.text)
+        assert loaded and all(u.startswith(("/desk/", "data:")) for u in loaded), page.url
+    assert "url(" not in c.http.get("/desk/static/desk.css").text
     script = c.http.get("/desk/static/htmx.min.js")
     assert script.status_code == 200 and "htmx" in script.text
     assert "Zero-Clause BSD" in c.http.get("/desk/static/htmx.LICENSE.txt").text
@@ -251,7 +297,10 @@ def test_the_coverage_dashboard_lists_the_communes_of_largest_gap_first(client: 
         for g in re.findall(r"<td>([\d\u202f,]+)</td></tr>", table)
     ]
     assert len(gaps) >= 10 and gaps == sorted(gaps, reverse=True)
-    assert "<svg" in page
+    assert page.count('class="chart bars"') >= 3  # persons by region, coverage rate, commune type
+    types = page[page.index("Milieu urbain et rural") :]
+    assert "urbain" in types[:4000] and "rural" in types[:4000]
+    assert "Recensement 2024" in page
 
 
 def test_an_unexpected_failure_shows_a_page_without_the_database_error(
@@ -432,3 +481,50 @@ def test_the_program_pages_are_for_program_managers_and_auditors_only(
     assert page.count('class="card program"') >= 4 and "femmes" in page and "2026-01" in page
     assert 'href="/desk/dashboards/programs"' in page
     assert 'href="/desk/dashboards/programs"' not in reviewer.http.get("/desk/review").text
+
+
+def _section(page: str, marker: str) -> str:
+    start = page.index(marker)
+    return page[start : page.index("</table>", start)]
+
+
+def test_a_persons_page_shows_records_provenance_history_household_programs_and_accesses(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sijill.sources import SourceRecord
+
+    household, member = _household_with_entitlement(desk)
+    with session_scope(desk.engine) as session:
+        person = session.get(Person, member)
+        assert person is not None and person.provenance
+        origins = [o["source_id"] for o in person.provenance.values() if o]
+        records = session.scalars(
+            select(SourceRecord.source_id)
+            .join(Link, Link.source_record_id == SourceRecord.id)
+            .where(Link.person_id == member)
+        ).all()
+    operator, auditor = client(), client()
+    operator.login("omar")
+    operator.http.get(f"/desk/persons/{member}")
+    auditor.login("driss")
+    page = auditor.http.get(f"/desk/persons/{member}").text
+    assert records and all(r in _section(page, 'id="records"') for r in records)
+    assert origins and all(o in _section(page, 'id="attributes"') for o in origins)
+    assert 'class="event ' in _section(page, 'id="history"')
+    assert f'href="/desk/households/{household}"' in page
+    assert "MAD" in _section(page, 'id="person-programs"')
+    accesses = _section(page, 'id="access-log"')
+    assert "omar" in accesses and "driss" in accesses
+
+
+def test_a_household_page_shows_the_flags_the_cross_checks_raised(client: Clients, desk: DeskServer) -> None:
+    from sijill.social import HouseholdFlag
+
+    household, _ = _household_with_entitlement(desk)
+    with session_scope(desk.engine) as session:
+        session.add(HouseholdFlag(household_id=household, kind="member_deceased", reason="death in civil"))
+    operator = client()
+    operator.login("omar")
+    page = operator.http.get(f"/desk/households/{household}").text
+    flags = page[page.index('id="flags"') : page.index('id="entitlements"')]
+    assert "membre décédé" in flags and "death in civil" in flags

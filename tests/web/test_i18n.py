@@ -40,3 +40,15 @@ def test_the_role_book_grants_only_known_permissions() -> None:
     assert book.allows("reviewer", "review") and not book.allows("reviewer", "programs")
     raw = json.loads((resources.files("sijill.web") / "roles.json").read_text(encoding="utf-8"))
     assert set(raw["roles"]) == set(ROLES)
+
+
+def test_every_comparison_and_level_of_the_linkage_spec_is_said_in_both_languages() -> None:
+    from sijill.linkage.spec import COMPARISONS
+
+    wanted = {"level.All other comparisons", "level.null (a value is missing)"}
+    for comparison in COMPARISONS:
+        wanted.add(f"comparison.{comparison.name}")
+        wanted |= {f"level.{level.label}" for level in comparison.levels if not level.null}
+    for language in ("fr", "ar"):
+        missing = sorted(wanted - set(catalogue(language)))
+        assert not missing, (language, missing)

@@ -62,3 +62,22 @@ def test_a_skipped_item_is_not_offered_again_to_the_one_who_skipped_it(register_
         assert claim_next(session=session, user_id=users["amina"]) != item
         assert claim_next(session=session, user_id=users["karim"]) == item
     engine.dispose()
+
+
+def test_a_pairs_waterfall_adds_each_comparison_up_to_its_match_weight(register_url: str) -> None:
+    import math
+
+    from sijill.web.queue import pair_view
+
+    engine = create_engine_for(register_url)
+    with session_scope(engine) as session:
+        view = pair_view(session=session, item_id=queue_entries(session=session, limit=1)[0].item_id)
+        evidence = set(view.item.evidence or {})
+    engine.dispose()
+    names = [name for name, _, _, _ in view.steps]
+    assert names[0] == "prior" and set(names[1:]) == evidence
+    running = 0.0
+    for _, _, weight, total in view.steps:
+        running += weight
+        assert math.isclose(running, total, abs_tol=1e-6)
+    assert math.isclose(view.steps[-1][3], view.item.match_weight, abs_tol=1e-3)

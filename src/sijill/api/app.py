@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.oauth", "router"),
     ("sijill.api.identity", "router"),
+    ("sijill.api.events", "router"),
+    ("sijill.api.match", "router"),
     ("sijill.api.residents", "router"),
     ("sijill.api.registry", "router"),
     ("sijill.social.views", "router"),

@@ -38,7 +38,8 @@ from sijill.register import resolve_source_id
 router = APIRouter(prefix="/v1", tags=["identity"], responses=ERRORS)
 
 
-def _sector_key(services: Services, session: Session, sector: str) -> bytes:
+def sector_key(services: Services, session: Session, sector: str) -> bytes:
+    """Return a sector's key, read once per process."""
     key = services.sector_keys.get(sector)
     if key is None:
         key = services.sector_keys[sector] = sector_secret(session=session, sector=sector)
@@ -100,7 +101,7 @@ def resolve(
         return ResolveRead(uin=uin)
     assert grant.sector is not None  # a policy allowing resolve names the uin field or a sector
     audit.fields = ("token",)
-    return ResolveRead(token=sector_token_with(_sector_key(services, session, grant.sector), uin))
+    return ResolveRead(token=sector_token_with(sector_key(services, session, grant.sector), uin))
 
 
 @router.get(
@@ -150,7 +151,7 @@ def token(
     audit.uin, audit.via, audit.fields = subject.uin, "uin", ("token",)
     return TokenRead(
         sector=grant.sector,
-        token=sector_token_with(_sector_key(services, session, grant.sector), subject.uin),
+        token=sector_token_with(sector_key(services, session, grant.sector), subject.uin),
     )
 
 

@@ -6,7 +6,8 @@ and the register's signature key at `/.well-known/jwks.json`. Requests are envel
 `{signature, header, message}`: the agency authenticates with its Bearer token as on `/v1`,
 and signs header and message with the ed25519 key registered for it (`sijill agencies key`);
 the register signs its answers with its own key. Asynchronous calls are acknowledged (ACK) and
-their outcome read with `/registry/sync/txn/status`: the register makes no callbacks.
+their outcome read with `/registry/sync/txn/status`; the one call the register makes is the
+`notify` of births and deaths to a subscriber's own `/registry/notify` (`sijill.identity.notify`).
 """
 
 import uuid
@@ -20,6 +21,7 @@ from sijill.api.deps import AgencyCall, ServicesDep, require
 from sijill.api.runtime import Services
 from sijill.identity import OutsidePolicy, Unauthenticated
 from sijill.identity.envelope import jwk_of, public_key_of, sign_envelope, verify_envelope
+from sijill.identity.notify import REGISTRY_KEY_ID
 from sijill.identity.registry import (
     QueryRefused,
     event_of,
@@ -33,7 +35,6 @@ from sijill.identity.registry import (
 router = APIRouter(tags=["spdci registry"])
 VERSION = "1.0.0"
 MAX_ITEMS = 10
-REGISTRY_KEY_ID = "registry-1"
 
 
 class MsgHeader(BaseModel):

@@ -76,6 +76,7 @@ class Services:
     resident_key: bytes = b""
     sector_keys: dict[str, bytes] = field(default_factory=dict)
     registry_key: Ed25519PrivateKey | None = None
+    extensions: dict[str, Any] = field(default_factory=dict)  # state a router keeps per process
     _sessions: sessionmaker[Session] | None = None
 
     @contextmanager

@@ -13,5 +13,6 @@ class ApiSettings(BaseSettings):
     access_token_seconds: int = Field(default=300, ge=30, le=3600)
     resident_session_seconds: int = Field(default=600, ge=60, le=3600)
     credential_cache_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+    matcher_seconds: float = Field(default=300.0, ge=0.0, le=86_400.0)
     workers: int = Field(default=1, ge=1, le=64)
     registry_id: str = Field(default="register.sijill.example.org", max_length=99)

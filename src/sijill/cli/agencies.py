@@ -1,4 +1,4 @@
-"""`sijill agencies add|list|revoke|rotate`: the partner agencies and their policies."""
+"""`sijill agencies add|list|revoke|rotate|key|notify`: partner agencies, policies, notifications."""
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -146,3 +146,34 @@ def key(
     with open_register(db, write=True) as session:
         set_agency_key(session=session, name=name, sender_id=sender_id, public_key=text)
     console.print(f"agency {name}: SPDCI sender {sender_id}, signing key registered", highlight=False)
+
+
+@agencies_app.command("notify")
+def notify(
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each subscriber's answer")] = 10.0,
+    db: DbOption = None,
+) -> None:
+    """Send subscribed agencies the births and deaths since their last acknowledgement (SPDCI notify)."""
+    import httpx
+
+    from sijill.api.settings import ApiSettings
+    from sijill.identity import registry_signing_key
+    from sijill.identity.notify import live_subscriptions, notify_subscription
+
+    with open_register(db, write=False) as session:
+        subscriptions = live_subscriptions(session=session)
+    sent, refused = 0, 0
+    with httpx.Client(timeout=timeout) as client:
+        for subscription_id in subscriptions:
+            with open_register(db, write=True) as session:  # one subscription, one unit of work
+                count = notify_subscription(
+                    session=session,
+                    subscription_id=subscription_id,
+                    client=client,
+                    key=registry_signing_key(session=session),
+                    registry_id=ApiSettings().registry_id,
+                )
+            sent, refused = sent + (count or 0), refused + (count is None)
+    console.print(f"{len(subscriptions)} subscriptions: {sent} events sent, {refused} not acknowledged")
+    if refused:
+        raise typer.Exit(1)

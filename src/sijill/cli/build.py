@@ -46,6 +46,7 @@ def build(
     retrain: Annotated[
         bool, typer.Option(help="Train a new model version instead of reusing the latest")
     ] = False,
+    full: Annotated[bool, typer.Option(help="Link every record again instead of only what changed")] = False,
     wait: Annotated[
         float | None,
         typer.Option(min=0, help="Seconds to wait for another writer (default SIJILL_LOCK_WAIT_SECONDS)"),
@@ -81,6 +82,7 @@ def build(
             chunk_size=get_settings().chunk_size,
             progress=hooks,
             retrain=retrain,
+            full=full,
             wait_seconds=wait,
             compute="spark" if engine == "spark" else "duckdb",
         )
@@ -95,7 +97,8 @@ def build(
     methods = ", ".join(f"{m} {n:,}" for m, n in sorted(a.links_by_method.items()))
     console.print(
         f"persons in the register: [bold]{summary.persons_total:,}[/] "
-        f"(created {a.persons_created:,}, merged {a.persons_merged:,}, split {a.persons_split:,}, "
+        f"(touched {a.persons_touched:,}, created {a.persons_created:,}, "
+        f"merged {a.persons_merged:,}, split {a.persons_split:,}, "
         f"retired {a.persons_retired:,})"
     )
     console.print(f"links by method: {methods}")

@@ -202,11 +202,15 @@ def demo(
             report = _report(bar, engine, out, persons, seed, social)
     finally:
         engine.dispose()
-    console.print(f"\n[bold]report:[/] {report.resolve()}  (open {report.resolve().as_uri()} in a browser)")
-    console.print(f"[bold]register:[/] {db}  crosswalk: {out / 'crosswalk.csv'}")
+    console.print(f"\n[bold]register:[/] {db}  crosswalk: {out / 'crosswalk.csv'}")
     console.print(
         f"[bold]social register:[/] {households}; cycle {period}: {cycle} (files in {out / 'cycle'})"
     )
-    console.print(f"[bold]desk:[/] uv run sijill serve --db {url}   then open http://127.0.0.1:8000/desk/")
+    # Commands and paths are printed whole (soft wrap), so that they can be copied as they are.
+    console.print(f"[bold]desk:[/] uv run sijill serve --db {url}", soft_wrap=True)
+    console.print("       then open http://127.0.0.1:8000/desk/")
     users = ", ".join(f"{name} ({role.replace('_', ' ')})" for name, role in DEMO_USERS.items())
     console.print(f"       sign in as {users}; password for all: [bold]{password}[/]")
+    # The last line is the report's path: it needs no network (open it, or copy it anywhere).
+    console.print(f"the report opens offline in any browser ({report.resolve().as_uri()}):", soft_wrap=True)
+    console.print(f"[bold]report:[/] {report.resolve()}", soft_wrap=True)

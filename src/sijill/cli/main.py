@@ -6,14 +6,18 @@ from typing import Annotated, NoReturn
 import typer
 
 from sijill.cli import build as build_cmd
-from sijill.cli import demo, evaluate, export, serve, synth
+from sijill.cli import demo, evaluate, export, match, serve, synth
 from sijill.cli.agencies import agencies_app
 from sijill.cli.audit import audit_app
 from sijill.cli.console import err_console, set_up_logging
+from sijill.cli.enrol import enrol_app
+from sijill.cli.events import event_app
 from sijill.cli.households import households_app
 from sijill.cli.index import index_app
 from sijill.cli.linkage import linkage_app, model_app, review_app
 from sijill.cli.names import names_app
+from sijill.cli.outbox import outbox_app
+from sijill.cli.person import person_app
 from sijill.cli.programs import programs_app
 from sijill.cli.residents import residents_app
 from sijill.cli.uin import uin_app
@@ -38,6 +42,7 @@ def _root(
 app.command("build")(build_cmd.build)
 app.command("quarantine")(export.quarantine)
 app.command("synth")(synth.synth)
+app.command("match")(match.match)
 app.command("evaluate")(evaluate.evaluate_cmd)
 app.command("demo")(demo.demo)
 db_app.command("upgrade")(build_cmd.db_upgrade)
@@ -57,6 +62,10 @@ app.command("serve")(serve.serve)
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(audit_app, name="audit")
 app.add_typer(residents_app, name="residents")
+app.add_typer(person_app, name="person")
+app.add_typer(event_app, name="event")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(enrol_app, name="enrol")
 
 
 def _interrupted(exc: BaseException) -> bool:
@@ -71,6 +80,9 @@ def _interrupted(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+_INTERRUPTED = "interrupted; nothing was changed (a build or an event commits whole or not at all)"
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -89,12 +101,11 @@ def main() -> None:
         _fail(str(exc), exc.exit_code)
     except BaseException as exc:
         if isinstance(exc, SystemExit):
+            if exc.code == EXIT_INTERRUPTED:  # Typer turns a bare Ctrl-C into a silent Exit(130)
+                _fail(_INTERRUPTED, EXIT_INTERRUPTED)
             raise
         if _interrupted(exc):
-            _fail(
-                "interrupted; nothing was changed (a build or an event commits whole or not at all)",
-                EXIT_INTERRUPTED,
-            )
+            _fail(_INTERRUPTED, EXIT_INTERRUPTED)
         if "-v" in sys.argv[1:] or "--verbose" in sys.argv[1:]:
             raise
         _fail(_unexpected(exc), EXIT_INTERNAL)

@@ -22,4 +22,9 @@ class CollectingNotifier:
         return codes[-1] if codes else None
 
 
-OutboxNotifier = CollectingNotifier  # FIXME(api): the outbox of the live register, once merged
+# FIXME(api): a delivery outbox for residents' codes (an SMS gateway's queue). Not the live
+# register's outbox (`sijill.outbox`): that is the agencies' feed (`GET /v1/events`, SPDCI
+# notify), and a one-time code published there would let any agency open a resident's
+# session. Until a channel is configured, the default keeps codes in the process and
+# delivers nothing.
+OutboxNotifier = CollectingNotifier

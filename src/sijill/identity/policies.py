@@ -29,6 +29,9 @@ OPERATIONS: tuple[str, ...] = (
 # Operations a resident can lock (authentication and disclosure of their record); "*" locks all.
 LOCKABLE: tuple[str, ...] = ("verify", "persons", "tokens", "registry.search")
 ALL_OPERATIONS = "*"
+# Operations that declare life events: the civil registry's alone (its policy names source civil).
+DECLARATIONS: tuple[str, ...] = ("events.births", "events.deaths", "registry.notify")
+CIVIL_SOURCE = "civil"
 
 # eKYC attributes, as returned by `GET /v1/persons/{uin}` and the SPDCI search.
 FIELDS: tuple[str, ...] = (
@@ -90,8 +93,21 @@ class Policy(BaseModel):
             raise ValueError("resolve needs --sources: the registries whose ids the agency may resolve")
         if "resolve" in self.operations and "uin" not in self.fields and not self.sector:
             raise ValueError("resolve answers a UIN (field uin) or a sector token (--sector): give one")
+        naming = sorted({"events.read", "match"} & set(self.operations))
+        if naming and "uin" not in self.fields and not self.sector:
+            raise ValueError(
+                f"{', '.join(naming)} names persons by UIN (field uin) or sector token (--sector): give one"
+            )
+        if "match" in self.operations and not self.sources:
+            raise ValueError("match needs --sources: the registries whose records the agency may match")
         if "tokens" in self.operations and not self.sector:
             raise ValueError("tokens needs --sector: the sector whose key makes the agency's tokens")
+        declares = sorted(set(DECLARATIONS) & set(self.operations))
+        if declares and CIVIL_SOURCE not in self.sources:
+            raise ValueError(
+                f"{', '.join(declares)} declare births and deaths, for the civil registry only: "
+                f"give --sources {CIVIL_SOURCE}"
+            )
         if ("persons" in self.operations or "registry.search" in self.operations) and not self.fields:
             raise ValueError("persons and registry.search need --fields: the eKYC attributes allowed")
         return self

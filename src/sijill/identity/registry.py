@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
+from sijill import outbox
 from sijill.identity.models import AuthLock, RegistrySubscription, RegistryTransaction
 from sijill.identity.persons import Subject, ekyc_view, identify
 from sijill.identity.policies import ALL_OPERATIONS, AgencyGrant
@@ -322,7 +323,14 @@ def subscribe(
     )
     session.add(row)
     session.flush()
+    # The feed this subscription is notified from starts now: events published before it are not sent.
+    outbox.subscribe(session, name=feed_name(row.code), from_latest=True)
     return row
+
+
+def feed_name(code: str) -> str:
+    """Return the name of a subscription's cursor in the register's outbox."""
+    return f"spdci:{code}"
 
 
 def unsubscribe(*, session: Session, agency_id: int, codes: list[str]) -> dict[str, str]:

@@ -11,15 +11,20 @@ if TYPE_CHECKING:
     from sijill.linkage.engines import linker_for
     from sijill.linkage.explain import level_label, model_table, prior_weight, waterfall
     from sijill.linkage.features import linkage_frame, load_records
-    from sijill.linkage.linker import Linker, LinkResult, TrainedModel
+    from sijill.linkage.incremental import Component, ComponentClustering
+    from sijill.linkage.index import CandidateIndex
+    from sijill.linkage.linker import DeltaLinker, Linker, LinkResult, TrainedModel
     from sijill.linkage.models import LinkageModel, NameSpelling, ReviewItem
+    from sijill.linkage.online import OnlineScorer, Scores, TermFrequencies
     from sijill.linkage.pairs import ScoredPair, record_id_of, score_stored_pair
     from sijill.linkage.review import (
         DECISIONS,
+        bind_pairs,
         decide_review,
         pending_reviews,
         queue_for_review,
         reviewer_constraints,
+        unbind_pairs,
     )
     from sijill.linkage.service import latest_model, save_model
     from sijill.linkage.spec import COMPARISONS, LinkageSpec, Thresholds
@@ -33,6 +38,13 @@ _WHERE = {
     "waterfall": "explain",
     "linkage_frame": "features",
     "load_records": "features",
+    "Component": "incremental",
+    "ComponentClustering": "incremental",
+    "CandidateIndex": "index",
+    "OnlineScorer": "online",
+    "Scores": "online",
+    "TermFrequencies": "online",
+    "DeltaLinker": "linker",
     "Linker": "linker",
     "LinkResult": "linker",
     "TrainedModel": "linker",
@@ -43,7 +55,9 @@ _WHERE = {
     "record_id_of": "pairs",
     "score_stored_pair": "pairs",
     "DECISIONS": "review",
+    "bind_pairs": "review",
     "decide_review": "review",
+    "unbind_pairs": "review",
     "pending_reviews": "review",
     "queue_for_review": "review",
     "reviewer_constraints": "review",
@@ -58,15 +72,23 @@ _WHERE = {
 __all__ = [
     "COMPARISONS",
     "DECISIONS",
+    "CandidateIndex",
+    "Component",
+    "ComponentClustering",
+    "DeltaLinker",
     "LinkResult",
     "LinkageModel",
     "LinkageSpec",
     "Linker",
     "NameSpelling",
+    "OnlineScorer",
     "ReviewItem",
     "ScoredPair",
+    "Scores",
+    "TermFrequencies",
     "Thresholds",
     "TrainedModel",
+    "bind_pairs",
     "decide_review",
     "latest_model",
     "learn_spellings",
@@ -83,6 +105,7 @@ __all__ = [
     "reviewer_constraints",
     "save_model",
     "score_stored_pair",
+    "unbind_pairs",
     "waterfall",
 ]
 

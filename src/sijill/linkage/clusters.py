@@ -21,6 +21,7 @@ of pairs cost a few numeric columns in memory. `compact_pairs` is the same in Py
 tests and for scoring one pair at a time.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -312,9 +313,11 @@ class ChainResistantClustering:
     best: dict[int, float] = field(default_factory=dict)
     one_registry_guard: bool = True
 
-    def add_records(self, records: pd.DataFrame) -> None:
-        sources = {s: s for s in records["source"].unique()}
-        for rid, source in zip(records["record_id"].tolist(), records["source"].tolist(), strict=True):
+    def add_records(self, records: "pd.DataFrame | Mapping[str, Any]") -> None:
+        """Add records (`record_id`, `source`: a frame or arrays) as clusters of one."""
+        ids, names = np.asarray(records["record_id"]).tolist(), np.asarray(records["source"]).tolist()
+        sources = {s: s for s in names}
+        for rid, source in zip(ids, names, strict=True):
             self.ds.find(rid)
             self.members[rid] = [rid]
             self.source_of[rid] = sources[source]
@@ -345,19 +348,25 @@ class ChainResistantClustering:
         return set(((lo << 32) | hi).tolist())
 
     def cluster(
-        self, pairs: pd.DataFrame, must_link: list[tuple[int, int]], cannot_link: list[tuple[int, int]]
+        self,
+        pairs: "pd.DataFrame | Mapping[str, Any]",
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
     ) -> None:
-        """Join records along edges above the link threshold, strongest first."""
-        left = pairs["record_id_l"].to_numpy(dtype="int64")
-        right = pairs["record_id_r"].to_numpy(dtype="int64")
+        """Join records along edges above the link threshold, strongest first.
+
+        `pairs` holds the `COMPACT_COLUMNS`, as a frame or as arrays (one record's component,
+        `linkage.incremental`, is too small to pay for a frame)."""
+        left = np.asarray(pairs["record_id_l"], dtype="int64")
+        right = np.asarray(pairs["record_id_r"], dtype="int64")
         # Rounded, so that backends differing in the last bits decide alike.
-        weights = pairs["match_weight"].astype("float64").round(6).to_numpy()
-        refused = pairs["guarded"].to_numpy(dtype=bool) | (weights < CONTRADICTION_WEIGHT)
+        weights = np.round(np.asarray(pairs["match_weight"], dtype="float64"), 6)
+        refused = np.asarray(pairs["guarded"], dtype=bool) | (weights < CONTRADICTION_WEIGHT)
         self.blocked = self._keys(left[refused], right[refused])
         self.blocked |= {_key(a, b) for a, b in cannot_link}
-        strong = ~pairs["dates_differ"].to_numpy(dtype=bool) & (weights >= self.thresholds.same_source)
-        twice = pairs["same_source"].to_numpy(dtype=bool) & (
-            strong | pairs["identified"].to_numpy(dtype=bool)
+        strong = ~np.asarray(pairs["dates_differ"], dtype=bool) & (weights >= self.thresholds.same_source)
+        twice = np.asarray(pairs["same_source"], dtype=bool) & (
+            strong | np.asarray(pairs["identified"], dtype=bool)
         )
         self.duplicates = self._keys(left[twice], right[twice])
         self.one_registry_guard = self.thresholds.same_source >= self.thresholds.link + SAME_SOURCE_MIN_OFFSET
@@ -396,8 +405,8 @@ class ChainResistantClustering:
 
 
 def cluster_pairs(
-    records: pd.DataFrame,
-    pairs: pd.DataFrame,
+    records: "pd.DataFrame | Mapping[str, Any]",
+    pairs: "pd.DataFrame | Mapping[str, Any]",
     thresholds: Thresholds,
     *,
     must_link: list[tuple[int, int]],

@@ -8,9 +8,9 @@ becomes null, which the model counts as missing evidence, never as evidence agai
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -235,3 +235,98 @@ def linkage_frame(records: pd.DataFrame, spellings: SpellingDictionary) -> pd.Da
             }
         )
     )
+
+
+class NameCounts(Protocol):
+    """How many records carry each given name (a `Counter` or `value_counts`)."""
+
+    def get(self, key: str, default: int, /) -> Any: ...
+
+
+def record_features(
+    record: Mapping[str, Any], spellings: SpellingDictionary, seen_ar: NameCounts, seen_la: NameCounts
+) -> dict[str, Any]:
+    """Return one record's row of `linkage_frame`, computed by the same functions.
+
+    `seen_ar` and `seen_la` count the given names over the records the record is linked
+    against (itself included), as `guard_keys` counts them over a whole frame.
+    """
+    flags = str(record.get("flags") or "")
+    voided = {col for flag, col in FLAGGED_FIELDS.items() if f'"{flag}"' in flags or f"'{flag}'" in flags}
+    keys: dict[str, str | None] = {}
+    for part in ("family", "given"):
+        text = _text_of(record.get(f"{part}_ar"), record.get(f"{part}_lat"), spellings)
+        keys[f"{part}_key"] = (loose_key(text) or None) if text else None
+        keys[f"{part}_strict"] = (strict_key(text) or None) if text else None
+    full = record.get("birth_precision") == "day"
+    father = record.get("father_given_ar")
+    return {
+        "record_id": int(record["record_id"]),
+        "source": record["source"],
+        "family_key": keys["family_key"],
+        "given_key": keys["given_key"],
+        "family_strict": keys["family_strict"],
+        "given_strict": keys["given_strict"],
+        **given_guard_keys(record.get("given_ar"), record.get("given_lat"), spellings, seen_ar, seen_la),
+        "birth_date": record.get("birth_date") if full else None,
+        "birth_year": _int_or_none(record.get("birth_year")),
+        "birth_month": _int_or_none(record.get("birth_month")) if full else None,
+        "birth_day": _int_or_none(record.get("birth_day")) if full else None,
+        "sex": record.get("sex"),
+        "cnie": None if "cnie" in voided else record.get("cnie"),
+        "birth_place": _place_or_none(record.get("birth_place")),
+        "home_commune": _place_or_none(record.get("commune")),
+        "father_key": (strict_key(father) or None) if isinstance(father, str) and father else None,
+        "household_ref": record.get("household_ref"),
+        "guardian_cnie": None if "guardian_cnie" in voided else record.get("guardian_cnie"),
+    }
+
+
+def given_guard_keys(
+    arabic: object, latin: object, spellings: SpellingDictionary, seen_ar: NameCounts, seen_la: NameCounts
+) -> dict[str, str | None]:
+    """Return one record's keys of its given name for the twins guard, as `guard_keys` does."""
+    read = _read_one(arabic, latin, spellings, seen_ar, seen_la)
+    form = (form_key(read) or None) if read else None
+    return {
+        "given_form": form,
+        "given_skeleton": _skeleton(form),
+        "given_spelt": (strict_key(read) or None) if read else None,
+        "given_head": (head_key(read)[:1] or None) if read else None,
+    }
+
+
+def _int_or_none(value: object) -> int | None:
+    """Return a known integer value as int, else None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    assert isinstance(value, int | float | np.integer), value
+    return int(value)
+
+
+def _place_or_none(value: object) -> str | None:
+    """Return `comparable_place` of a text value, None for anything else (`_each_distinct`)."""
+    return comparable_place(value) if isinstance(value, str) and value else None
+
+
+def keys_moved(
+    records: pd.DataFrame, before: SpellingDictionary, after: SpellingDictionary, held: pd.Series
+) -> list[int]:
+    """Return the records whose name keys, or given name as the twins guard reads it, differ
+    between two dictionaries of spellings and two sets of records (`held` marks the records of
+    the earlier set): what learning from new records changes in records already held."""
+    moved = np.zeros(len(records), dtype=bool)
+    for part in ("family", "given"):
+        codes, distinct = _name_pairs(records[f"{part}_ar"], records[f"{part}_lat"])
+        pairs = zip(distinct["ar"], distinct["la"], strict=True)
+        texts = [_text_of(a, b, before) != _text_of(a, b, after) for a, b in pairs]
+        moved |= np.asarray(texts, dtype=bool)[codes]
+    arabic, latin = records["given_ar"], records["given_lat"]
+    seen = (arabic.value_counts(), latin.value_counts())
+    seen_before = (arabic[held].value_counts(), latin[held].value_counts())
+    codes, distinct = _name_pairs(arabic, latin)
+    pairs = zip(distinct["ar"], distinct["la"], strict=True)
+    moved |= np.asarray(
+        [_read_one(a, b, before, *seen_before) != _read_one(a, b, after, *seen) for a, b in pairs], dtype=bool
+    )[codes]
+    return [int(r) for r in records["record_id"][moved & held.to_numpy(dtype=bool)].tolist()]

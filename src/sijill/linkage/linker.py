@@ -1,7 +1,8 @@
 """What a linker is and returns: records grouped into clusters, each with how and how sure."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -56,6 +57,32 @@ class Linker(Protocol):
         cannot_link: list[tuple[int, int]],
     ) -> LinkResult:
         """Group the records; respect the reviewers' must-link and cannot-link pairs."""
+        ...
+
+
+@runtime_checkable
+class DeltaLinker(Linker, Protocol):
+    """A linker that can link only what a build changed (`linkage.delta`)."""
+
+    @property
+    def incremental(self) -> bool:
+        """Whether `link_delta` can run now (a model is given, the backend supports it)."""
+        ...
+
+    def link_delta(
+        self,
+        records: pd.DataFrame,
+        *,
+        changed: list[int],
+        person_of: Mapping[int, int],
+        spellings: SpellingDictionary,
+        spellings_before: SpellingDictionary,
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
+        """Cluster again only the records `changed` reaches; `records` holds every record,
+        `person_of` each held record's person, `spellings_before` the dictionary the register
+        was linked with. The result covers the region only."""
         ...
 
 

@@ -75,3 +75,81 @@ def decide_review(
         note,
     )
     return item
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def bind_pairs(
+    *,
+    session: Session,
+    must: list[tuple[int, int]],
+    cannot: list[tuple[int, int]],
+    decided_by: str,
+    note: str,
+) -> list[dict[str, Any]]:
+    """Decide record pairs as an operator does (must-link, cannot-link), binding later builds.
+
+    Each pair gets a decided review item, new or overriding an earlier decision; the returned
+    list says what each item was, for `unbind_pairs` to restore it exactly.
+    """
+    wanted = {_pair(a, b): REVIEW_MATCH for a, b in must}
+    wanted.update({_pair(a, b): REVIEW_NON_MATCH for a, b in cannot})
+    if not wanted:
+        return []
+    found = {
+        (i.record_id_l, i.record_id_r): i
+        for chunk in _chunks(list(wanted))
+        for i in session.scalars(select(ReviewItem).where(_pair_in(chunk)))
+    }
+    restore: list[dict[str, Any]] = []
+    now = utcnow()
+    for (left, right), status in wanted.items():
+        item = found.get((left, right))
+        if item is None:
+            item = ReviewItem(
+                record_id_l=left, record_id_r=right, match_weight=0.0, evidence={"operator": note}
+            )
+            session.add(item)
+            session.flush()
+            restore.append({"id": item.id, "created": True})
+        else:
+            restore.append(
+                {
+                    "id": item.id,
+                    "created": False,
+                    "status": item.status,
+                    "decided_by": item.decided_by,
+                    "decided_at": item.decided_at.isoformat() if item.decided_at else None,
+                    "note": item.note,
+                }
+            )
+        item.status, item.decided_by, item.decided_at, item.note = status, decided_by, now, note
+    return restore
+
+
+def unbind_pairs(*, session: Session, restore: list[dict[str, Any]]) -> None:
+    """Put back the review items `bind_pairs` created or overrode, as they were."""
+    from datetime import datetime
+
+    for entry in restore:
+        item = session.get(ReviewItem, entry["id"])
+        if item is None:
+            continue
+        if entry["created"]:
+            session.delete(item)
+            continue
+        item.status, item.decided_by, item.note = entry["status"], entry["decided_by"], entry["note"]
+        item.decided_at = datetime.fromisoformat(entry["decided_at"]) if entry["decided_at"] else None
+    session.flush()
+
+
+def _chunks(pairs: list[tuple[int, int]], size: int = 500) -> list[list[tuple[int, int]]]:
+    return [pairs[i : i + size] for i in range(0, len(pairs), size)]
+
+
+def _pair_in(pairs: list[tuple[int, int]]) -> Any:
+    from sqlalchemy import tuple_
+
+    return tuple_(ReviewItem.record_id_l, ReviewItem.record_id_r).in_(pairs)

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -9,7 +10,8 @@ import pandas as pd
 from splink import Linker
 
 from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs
-from sijill.linkage.features import linkage_frame
+from sijill.linkage.delta import affected_region, cluster_region
+from sijill.linkage.features import keys_moved, linkage_frame
 from sijill.linkage.linker import LinkResult, TrainedModel
 from sijill.linkage.spec import GUARD_COLUMNS, LinkageSpec
 from sijill.linkage.training import same_source_threshold, train
@@ -77,6 +79,10 @@ class SplinkLinker:
     def _api(self) -> Any:
         return spark_api() if self.backend == "spark" else duckdb_api()
 
+    @property
+    def incremental(self) -> bool:
+        return self.model is not None and self.backend == "duckdb"
+
     def _input_table(self, frame: pd.DataFrame) -> Any:
         """Register the records once with a new backend; training and prediction share it."""
         api = self._api()
@@ -104,8 +110,7 @@ class SplinkLinker:
             settings = trained.settings
             timing["training"] = time.perf_counter() - start - sum(timing.values())
         else:
-            # A model saved by an earlier version may retain fewer columns than the guards read.
-            settings = {**self.model, "additional_columns_to_retain": list(GUARD_COLUMNS)}
+            settings = self._saved_settings()
         linker = Linker(table, settings, log_level=logging.ERROR)
         predictions = linker.inference.predict()
         sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)
@@ -142,21 +147,94 @@ class SplinkLinker:
             }
         )
         if result.review_pairs:
-            self._add_evidence(linker, predictions, result)
+            self._add_evidence(linker, [predictions], result)
         if trained is not None:
             result.model = trained
         return result
 
-    def _add_evidence(self, linker: Linker, predictions: Any, result: LinkResult) -> None:
+    def _saved_settings(self) -> dict[str, Any]:
+        # A model saved by an earlier version may retain fewer columns than the guards read.
+        assert self.model is not None
+        return {**self.model, "additional_columns_to_retain": list(GUARD_COLUMNS)}
+
+    def link_delta(
+        self,
+        records: pd.DataFrame,
+        *,
+        changed: list[int],
+        person_of: Mapping[int, int],
+        spellings: SpellingDictionary,
+        spellings_before: SpellingDictionary,
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
+        """Score the changed records against the register with the saved model, grow the
+        region they reach and cluster it alone (`linkage.delta`). Held records whose name
+        keys what the new records taught moved (`keys_moved`) count as changed too."""
+        start = time.perf_counter()
+        held = records["record_id"].isin(person_of.keys())
+        moved = keys_moved(records, spellings_before, spellings, held)
+        changed = sorted({*changed, *moved})
+        frame = linkage_frame(records, spellings)
+        timing = {"features": time.perf_counter() - start}
+        table = self._input_table(frame)
+        api = table.db_api
+        settings = self._saved_settings()
+        linker = Linker(table, settings, log_level=logging.ERROR)
+        for column in _tf_columns(settings):  # over every record, as a full build's predict
+            linker.table_management.compute_tf_table(column)
+        timing["register"] = time.perf_counter() - start - sum(timing.values())
+        predictions: list[Any] = []
+
+        def score(ids: list[int]) -> pd.DataFrame:
+            left = api.register(typed_input(frame[frame["record_id"].isin(ids)], api))
+            scored = linker.inference.predict_between(left, table)
+            predictions.append(scored)
+            sql = COMPACT_PAIRS_SQL.format(table=scored.physical_name)
+            return linker.misc.query_sql(sql, output_type="pandas")
+
+        thresholds = replace(
+            self.spec.thresholds, same_source=same_source_threshold(frame, self.spec.thresholds)
+        )
+        region = affected_region(
+            seeds=changed, person_of=person_of, score=score, must_link=must_link, thresholds=thresholds
+        )
+        timing["prediction"] = time.perf_counter() - start - sum(timing.values())
+        inside = frame[frame["record_id"].isin(region.records)]
+        result = cluster_region(inside, region, thresholds, must_link=must_link, cannot_link=cannot_link)
+        timing["clustering"] = time.perf_counter() - start - sum(timing.values())
+        result.figures.update(
+            {
+                "candidate_pairs": len(region.pairs),
+                "same_source_threshold": round(thresholds.same_source, 2),
+                "linker": self.name,
+                "delta": {
+                    "changed_records": len(changed),
+                    "keys_moved": len(moved),
+                    "region_records": len(region.records),
+                    "region_persons": len(region.persons),
+                    "rounds": region.rounds,
+                },
+                "linking_seconds": {k: round(v, 2) for k, v in timing.items()},
+            }
+        )
+        if result.review_pairs:
+            self._add_evidence(linker, predictions, result)
+        return result
+
+    def _add_evidence(self, linker: Linker, predictions: list[Any], result: LinkResult) -> None:
         """Attach each comparison's match weight and level to the pairs sent to review."""
         wanted = pd.DataFrame(result.review_pairs)[["record_id_l", "record_id_r"]]
         table = linker._db_api.register(wanted)
         names = [c.name for c in self.spec.comparisons]
         mw = ", ".join(f"p.mw_{n}, p.gamma_{n}" for n in names)
-        sql = (
-            f"select p.record_id_l, p.record_id_r, {mw} from {predictions.physical_name} p "
-            f"join {table.physical_name} w on p.record_id_l = w.record_id_l "
-            f"and p.record_id_r = w.record_id_r"
+        # Pairs of a delta come from several predictions, either way round.
+        sql = " union all ".join(
+            f"select least(p.record_id_l, p.record_id_r) as record_id_l, "
+            f"greatest(p.record_id_l, p.record_id_r) as record_id_r, {mw} from {p.physical_name} p "
+            f"join {table.physical_name} w on least(p.record_id_l, p.record_id_r) = w.record_id_l "
+            f"and greatest(p.record_id_l, p.record_id_r) = w.record_id_r"
+            for p in predictions
         )
         evidence = linker.misc.query_sql(sql, output_type="pandas")
         by_pair = {(int(r["record_id_l"]), int(r["record_id_r"])): r for r in evidence.to_dict("records")}
@@ -166,3 +244,15 @@ class SplinkLinker:
                 pair["evidence"] = {
                     n: {"match_weight": float(row[f"mw_{n}"]), "level": int(row[f"gamma_{n}"])} for n in names
                 }
+
+
+def _tf_columns(settings: dict[str, Any]) -> list[str]:
+    """Return the columns a model adjusts for term frequency."""
+    return sorted(
+        {
+            str(level["tf_adjustment_column"])
+            for comparison in settings["comparisons"]
+            for level in comparison["comparison_levels"]
+            if level.get("tf_adjustment_column")
+        }
+    )

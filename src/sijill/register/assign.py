@@ -26,6 +26,7 @@ from sijill.history import record_events
 from sijill.linkage import LinkResult
 from sijill.register.golden import GOLDEN_FIELDS, golden_rows, goldens_of
 from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Link, Person
+from sijill.register.person_versions import BY_BUILD, record_current_versions, record_versions
 from sijill.register.versions import is_another_person
 from sijill.sources import ACCEPTED, NAME_FIELDS, SourceRecord
 from sijill.uin.service import alias_uins, issue_uins, retire_uins, store_uins
@@ -42,11 +43,12 @@ class AssignOutcome:
     persons_merged: int = 0
     persons_split: int = 0
     persons_retired: int = 0
+    persons_touched: int = 0
     links_written: int = 0
     links_by_method: dict[str, int] = field(default_factory=dict)
 
 
-def _current_links(session: Session) -> dict[int, int]:
+def current_links(*, session: Session) -> dict[int, int]:
     """Return record id -> person id for the links of accepted records."""
     stmt = (
         select(Link.source_record_id, Link.person_id)
@@ -300,18 +302,31 @@ def _members(cluster_of: dict[int, int]) -> dict[int, list[int]]:
 
 
 def assign_persons(
-    *, session: Session, result: LinkResult, build_id: int | None, records: pd.DataFrame
+    *,
+    session: Session,
+    result: LinkResult,
+    build_id: int | None,
+    records: pd.DataFrame,
+    links: dict[int, int] | None = None,
+    region: set[int] | None = None,
 ) -> AssignOutcome:
-    """Turn clusters into persons with stable UINs; write links, merges, splits, history."""
+    """Turn clusters into persons with stable UINs; write links, merges, splits, history.
+
+    A delta build gives the clusters of its region only, with `records` the region's records,
+    `links` the register's current links (as `current_links`) and `region` the persons it
+    clustered again: only those can be retired.
+    """
     outcome = AssignOutcome()
-    links = _current_links(session)
+    links = current_links(session=session) if links is None else links
     carried = _carried_links(session, records, links) if links else _Carried()
     order = _content_order(records)
     members = _members(result.cluster_of)
     plan = _plan(members, links, carried.claims, order)
+    merged: set[int] = set()
     for survivor, absorbed in plan.merges:
         _merge(session, survivor, absorbed, build_id)
         outcome.persons_merged += len(absorbed)
+        merged.update(absorbed)
     goldens = golden_rows(records, {r: c for c in plan.new_clusters for r in members[c]})
     created = _create_persons(session, goldens, build_id)
     outcome.persons_created = len(created)
@@ -335,10 +350,14 @@ def assign_persons(
     refreshed = {r: p for c, p in cluster_person.items() if p in touched - new_persons for r in members[c]}
     if refreshed:
         _update_goldens(session, goldens_of(records, refreshed))
-    if links:
-        outcome.persons_retired = _retire_persons_without_records(session, build_id)
+    retired = _retire_persons_without_records(session, build_id, region) if links else []
+    outcome.persons_retired = len(retired)
+    outcome.persons_touched = len(touched | new_persons | merged | set(retired))
+    changed = touched | split | set(retired) | {p for s, a in plan.merges for p in (s, *a)}
+    _record_build_versions(session, build_id, goldens, created, changed - new_persons)
     logger.info(
-        "assignment: %d persons created, %d merged, %d split, %d retired",
+        "assignment: %d persons touched, %d created, %d merged, %d split, %d retired",
+        outcome.persons_touched,
         outcome.persons_created,
         outcome.persons_merged,
         outcome.persons_split,
@@ -347,28 +366,67 @@ def assign_persons(
     return outcome
 
 
+def _record_build_versions(
+    session: Session,
+    build_id: int | None,
+    goldens: list[tuple[Any, ...]],
+    created: list[int],
+    changed: set[int],
+) -> None:
+    """Write a version of every person the build created (from its golden tuples) or changed."""
+    width = len(GOLDEN_FIELDS)
+    fresh = [
+        (pid, {**dict(zip(GOLDEN_FIELDS, g[1 : 1 + width], strict=True)), "status": g[2 + width]})
+        for g, pid in zip(goldens, created, strict=True)
+    ]
+    for _, attributes in fresh:
+        attributes.update(commune=None, merged_into=None)
+    record_versions(
+        session,
+        states=fresh,
+        changed_by=BY_BUILD,
+        reason="created",
+        source=BY_BUILD,
+        build_id=build_id,
+        new_persons=True,
+    )
+    record_current_versions(
+        session, person_ids=changed, changed_by=BY_BUILD, reason="rebuilt", source=BY_BUILD, build_id=build_id
+    )
+
+
 def _content_order(records: pd.DataFrame) -> dict[int, int]:
     """Return record id -> its rank in (source, source id) order: ties never hang on ids."""
     ranked = records.sort_values(["source", "source_id"], kind="stable")["record_id"].tolist()
     return {int(rid): i for i, rid in enumerate(ranked)}
 
 
-def _retire_persons_without_records(session: Session, build_id: int | None) -> int:
-    """Retire every person (and UIN) left without an accepted record; return how many."""
+def _orphans(session: Session, among: set[int] | None) -> list[int]:
+    """Return the live persons (of `among`, else all) left without an accepted record."""
     held = (
         select(Link.person_id)
         .join(SourceRecord, SourceRecord.id == Link.source_record_id)
-        .where(SourceRecord.status == ACCEPTED)
+        .where(SourceRecord.status == ACCEPTED, Link.person_id == Person.id)
+        .exists()
     )
-    orphans = list(
-        session.scalars(
-            select(Person.id).where(
-                Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)), Person.id.not_in(held)
-            )
-        )
-    )
+    live = select(Person.id).where(Person.status.in_((PERSON_ACTIVE, PERSON_DECEASED)), ~held)
+    if among is None:
+        return list(session.scalars(live))
+    wanted = sorted(among)
+    return [
+        pid
+        for i in range(0, len(wanted), _CHUNK)
+        for pid in session.scalars(live.where(Person.id.in_(wanted[i : i + _CHUNK])))
+    ]
+
+
+def _retire_persons_without_records(
+    session: Session, build_id: int | None, among: set[int] | None = None
+) -> list[int]:
+    """Retire every person (and UIN) left without an accepted record; return them."""
+    orphans = _orphans(session, among)
     if not orphans:
-        return 0
+        return []
     session.execute(
         update(Person).where(Person.id.in_(orphans)).values(status=PERSON_RETIRED, updated_at=utcnow())
     )
@@ -386,7 +444,7 @@ def _retire_persons_without_records(session: Session, build_id: int | None) -> i
             for p in orphans
         ],
     )
-    return len(orphans)
+    return orphans
 
 
 def _touched_persons(wanted: dict[int, int], links: dict[int, int]) -> Iterable[int]:

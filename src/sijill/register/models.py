@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sijill.db.base import Base, utcnow
@@ -45,6 +45,8 @@ class Person(Base):
     birth_date: Mapped[str | None] = mapped_column(String(10))
     death_date: Mapped[str | None] = mapped_column(String(10))
     provenance: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # The HCP code of the commune of residence, set by a change of address (not by builds).
+    commune: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
@@ -61,3 +63,59 @@ class Link(Base):
     score: Mapped[float | None]
     build_id: Mapped[int | None] = mapped_column(ForeignKey("build.id"))
     linked_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class PersonVersion(Base):
+    """One state of a person, valid from one change to the next: who, when, why, from what.
+
+    `valid_from`/`valid_to` are the register's times (when it knew), not the dates of the
+    events themselves (those are in `attributes`: birth and death dates). No foreign keys:
+    builds write a version of every person they create in one COPY, and checking each row
+    against `person` and `build` cost 40% of that write on PostgreSQL; only
+    `register.person_versions` writes here, with ids it has just read or made.
+    """
+
+    __tablename__ = "person_version"
+    __table_args__ = (UniqueConstraint("person_id", "version", name="uq_person_version_person_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[datetime] = mapped_column(Timestamp)
+    valid_to: Mapped[datetime | None] = mapped_column(Timestamp)
+    attributes: Mapped[dict[str, Any]] = mapped_column(Json)
+    changed_by: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(64))
+    build_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+RELATION_MOTHER = "mother"
+RELATION_FATHER = "father"
+
+
+class PersonRelation(Base):
+    """A parent of a person, as a birth declaration names it."""
+
+    __tablename__ = "person_relation"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(8), primary_key=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class OperatorAction(Base):
+    """A merge, split or undo by an operator, with what it changed so that it can be undone."""
+
+    __tablename__ = "operator_action"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(8))
+    uin: Mapped[str] = mapped_column(String(10))
+    operator: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    undoes: Mapped[int | None] = mapped_column(ForeignKey("operator_action.id"))
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("operator_action.id"))

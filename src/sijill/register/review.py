@@ -4,7 +4,8 @@ The decision itself is stored by the linkage (`decide_review`: a must-link or ca
 that binds every later build); here the register follows it now, so that the desk shows the
 outcome without waiting for the next build. A link merges the younger person into the older
 one, as a build does (the older UIN survives, the other becomes its alias); keeping apart
-changes nothing but the history. Both are written to the history with the reviewer's name.
+changes nothing but the history. Both are written to the history with the reviewer's name,
+and a link writes a new version of both persons (`person_versions`).
 """
 
 from dataclasses import dataclass, field
@@ -18,10 +19,12 @@ from sijill.history import record_events
 from sijill.linkage import DECISIONS, ReviewItem, decide_review
 from sijill.register.golden import golden_of
 from sijill.register.models import PERSON_MERGED, Link, Person
+from sijill.register.person_versions import record_current_versions
 from sijill.sources import ACCEPTED, SourceRecord
 from sijill.uin.service import alias_uins
 
 LINK = "match"  # the decision, among `linkage.DECISIONS`, that makes two records one person
+REVIEW_SOURCE = "review"  # the source of the versions a reviewer's link writes
 
 
 @dataclass
@@ -64,6 +67,13 @@ def merge_reviewed(
     alias_uins(session=session, absorbed=[absorbed.id], survivor=survivor.id, survivor_uin=survivor.uin)
     session.flush()
     _refresh_golden(session, survivor)
+    record_current_versions(
+        session,
+        person_ids=[survivor.id, absorbed.id],
+        changed_by=reviewer,
+        reason=f"review {item_id}: linked",
+        source=REVIEW_SOURCE,
+    )
     by = {"by": reviewer, "review_item": item_id}
     record_events(
         session=session,

@@ -6,9 +6,10 @@ Example:
     '1980-11-05'
 """
 
-from sijill.sources.formats import FORMATS, ExtractFormat
+from sijill.sources.formats import ENROLMENT_FORMAT, FORMATS, RECORD_FORMATS, ExtractFormat
 from sijill.sources.models import (
     ACCEPTED,
+    HELD,
     IDENTITY_FIELDS,
     NAME_FIELDS,
     QUARANTINED,
@@ -32,11 +33,14 @@ from sijill.sources.service import IngestOutcome, already_ingested, ingest_extra
 
 __all__ = [
     "ACCEPTED",
+    "ENROLMENT_FORMAT",
     "FORMATS",
+    "HELD",
     "IDENTITY_FIELDS",
     "NAME_FIELDS",
     "QUARANTINED",
     "RECORD_FIELDS",
+    "RECORD_FORMATS",
     "SUPERSEDED",
     "ExtractFile",
     "ExtractFormat",

@@ -78,10 +78,25 @@ FORMATS: dict[str, ExtractFormat] = {
         household_column="num_foyer",
     ),
 }
+# Enrolments at a desk or on a field device: a sixth source, never an extract file (it is not
+# in `FORMATS`, so no sources directory holds it); its id is the enrolment's number.
+ENROLMENT_FORMAT = ExtractFormat(
+    "enrol",
+    "enrolment",
+    ("nom_ar", "nom_fr"),
+    ("prenom_ar", "prenom_fr"),
+    birth_place_column="lieu_naissance",
+    commune_column="commune",
+    card_column="cnie",
+    father_column="prenom_pere_ar",
+)
+# Every source a record can come from: the five registries' extracts, and enrolments.
+RECORD_FORMATS: dict[str, ExtractFormat] = {**FORMATS, ENROLMENT_FORMAT.source: ENROLMENT_FORMAT}
 SOURCE_ID_SHAPES = {
     "civil": r"^\d{2}\.\d{3}\.\d{2}\.\d{1,2}/\d{4}/\d{1,6}$",
     "cnie": r"^[A-Z]{1,2}\d{1,7}$",
     "massar": r"^[A-Z]\d{9}$",
     "cnss": r"^\d{9}$",
     "ramed": r"^\d{6,12}$",
+    "enrol": r"^ENR[0-9A-F]{16}$",
 }

@@ -12,6 +12,9 @@ from sijill.db.types import BigId, Json, Timestamp
 ACCEPTED = "accepted"
 QUARANTINED = "quarantined"
 SUPERSEDED = "superseded"
+# An enrolment's record while a reviewer decides whether it is a person the register holds:
+# no build links it (builds read accepted records only), so it never gets a UIN of its own.
+HELD = "held"
 
 # The normalised fields of a source record, defined once: linkage, golden attributes and
 # evaluation read them under these names.

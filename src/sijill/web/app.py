@@ -6,7 +6,7 @@ security headers: it is a website for people, not part of the API. `mount_web(ap
 adds it to any application; the service's application lists it among its routers.
 """
 
-from importlib import resources
+from importlib import import_module, resources
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import RedirectResponse
@@ -23,6 +23,8 @@ STATIC = {
     "desk.css": "text/css; charset=utf-8",
 }
 _assets = APIRouter(route_class=DeskRoute)
+# The modules of `sijill.web.views`, each with its `router`.
+VIEWS = ("auth", "review", "persons", "households", "dashboards")
 
 
 @_assets.get("/static/{name}", include_in_schema=False)
@@ -40,13 +42,16 @@ def _missing() -> Exception:
     return NotFound("no such file of the desk")
 
 
+def view_routers() -> list[APIRouter]:
+    """Return the router of each module of `sijill.web.views`, in the order they are tried."""
+    return [import_module(f"sijill.web.views.{name}").router for name in VIEWS]
+
+
 def desk_router() -> APIRouter:
     """Return the desk's routes under `/desk`."""
-    from sijill.web.views import auth, dashboards, households, persons, review
-
     desk = APIRouter(prefix=DESK_PATH, include_in_schema=False, route_class=DeskRoute)
-    for module in (auth, review, persons, households, dashboards):
-        desk.include_router(module.router)
+    for views in view_routers():
+        desk.include_router(views)
     desk.include_router(_assets)
     return desk
 

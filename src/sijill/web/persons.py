@@ -1,4 +1,5 @@
-"""A person as the desk shows it: UINs, golden attributes with provenance, records, history."""
+"""A person as the desk shows it: UINs, golden attributes with provenance, records, versions,
+history."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,11 +11,31 @@ from sijill.errors import NotFound
 from sijill.history import HistoryEvent
 from sijill.linkage import ReviewItem
 from sijill.register import GOLDEN_FIELDS, Link, Person
+from sijill.register.person_versions import PersonState, person_history
 from sijill.sources import SourceRecord
 from sijill.uin.models import Uin
 from sijill.uin.service import uins_of
 
 MAX_MERGE_HOPS = 64
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version of a person as the page lists it: what changed from the one before."""
+
+    state: PersonState
+    changes: list[tuple[str, Any, Any]]  # (attribute, before, after); every set one at first
+
+
+def version_rows(states: list[PersonState]) -> list[VersionRow]:
+    """Return a person's versions, newest first, each with what it changed."""
+    rows, before = [], dict[str, Any]()
+    for state in states:
+        after = state.attributes
+        changed = [(f, before.get(f), after.get(f)) for f in after if after.get(f) != before.get(f)]
+        rows.append(VersionRow(state, changed))
+        before = after
+    return rows[::-1]
 
 
 @dataclass
@@ -28,6 +49,7 @@ class PersonView:
     absorbed: list[Person]
     history: list[HistoryEvent]
     reviews: list[ReviewItem] = field(default_factory=list)
+    versions: list[VersionRow] = field(default_factory=list)
 
 
 def surviving_person_id(*, session: Session, person_id: int) -> int:
@@ -103,4 +125,5 @@ def person_view(*, session: Session, person_id: int) -> PersonView:
             session, [person_id, *(p.id for p in absorbed)], record_ids, [i.id for i in reviews]
         ),
         reviews=reviews,
+        versions=version_rows(person_history(session, uin=person.uin)),
     )

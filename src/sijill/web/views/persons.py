@@ -17,7 +17,7 @@ Operator = Annotated[Viewer, Depends(require("persons"))]
 
 
 SEARCH_FIELDS = ("name", "sex", "birth_date")
-PERSON_FIELDS = ("name", "sex", "birth_date", "death_date", "records", "history")
+PERSON_FIELDS = ("name", "sex", "birth_date", "death_date", "records", "versions", "history")
 LIVE_SEARCH_CHARS = 3
 
 

@@ -14,8 +14,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Reserved in the chain for this work; nothing to create yet."""
+    """Nothing: the live register's tables came after 0008, in 0009."""
 
 
 def downgrade() -> None:
-    """Nothing to drop yet."""
+    """Nothing to drop."""

@@ -15,6 +15,7 @@ Smaller runs build their own register from a generated population (deterministic
 
 import argparse
 import filecmp
+import os
 import shutil
 import time
 import uuid
@@ -130,7 +131,7 @@ def _reset(url: str) -> None:
     engine.dispose()
 
 
-def _timed(url: str, out: Path) -> tuple[int, int, float, float, dict[str, float]]:
+def _timed(url: str, out: Path) -> tuple[int, int, float, float, dict[str, float], float]:
     engine = create_engine_for(url)
     with session_scope(engine) as session:
         households = int(session.scalar(select(func.count()).select_from(Household)) or 0)
@@ -141,6 +142,7 @@ def _timed(url: str, out: Path) -> tuple[int, int, float, float, dict[str, float
             or 0
         )
     spec = load_index()
+    cpu = time.process_time()
     start = time.perf_counter()
     with session_scope(engine) as session:
         score_households(session=session, spec=spec, everything=True)
@@ -149,8 +151,9 @@ def _timed(url: str, out: Path) -> tuple[int, int, float, float, dict[str, float
     with session_scope(engine) as session:
         run = run_cycle(session=session, period=PERIOD, by="bench", out_dir=out, index=spec)
     cycle = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     engine.dispose()
-    return households, persons, scoring, cycle, run.seconds
+    return households, persons, scoring, cycle, run.seconds, cpu
 
 
 def main() -> None:
@@ -170,8 +173,10 @@ def main() -> None:
     try:
         _import(url, sources)
         _reset(url)
-        households, persons, scoring, cycle, stages = _timed(url, args.work / "cycle")
-        _, _, _, again, _ = _timed(url, args.work / "cycle-again")
+        load_before = os.getloadavg()[0]
+        households, persons, scoring, cycle, stages, cpu = _timed(url, args.work / "cycle")
+        load_after = os.getloadavg()[0]
+        _, _, _, again, _, _ = _timed(url, args.work / "cycle-again")
     finally:
         if pg_name is not None:
             with create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as con:
@@ -194,6 +199,11 @@ def main() -> None:
     print(
         f"scored and one full cycle: {total:.2f} s; goal {GOAL_SECONDS:.0f} s, "
         f"ratio {total / GOAL_SECONDS:.2f}"
+    )
+    # Why: the machine is shared; the CPU time of this process shows what contention took.
+    print(
+        f"CPU time of this process for both: {cpu:.2f} s ({cpu / total:.0%} of the wall time); "
+        f"load average {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} cores"
     )
     print(f"re-running the cycle (prepared again): {again:.2f} s, files byte-identical: {same}")
 

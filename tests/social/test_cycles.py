@@ -297,3 +297,47 @@ def test_the_exclusions_report_counts_each_reason_with_households_and_persons(
     }
     assert amo[("above_threshold", "index above 9.3264284")] == ("1", "1")
     assert amo[("duplicate", "declared in another household")] == ("1", "1")
+
+
+def _record_death(register: Register, key: str, on: str) -> None:
+    from sijill.register import record_death
+
+    with session_scope(register.engine) as session:
+        record_death(session, uin=register.uin(key), death_date=on, by="registrar")
+
+
+def test_deaths_recorded_as_life_events_of_the_register_reach_the_next_cycles(
+    register: Register, tmp_path: Path
+) -> None:
+    from sijill.social import household_flags, household_members
+
+    run(register, "2026-03")
+    assert amounts(register, "family_allowance", "2026-03") == {"family": 750, "single": 500}
+    # A child dies in March, declared to the civil registry (no rebuild of the register).
+    _record_death(register, "kid2", "2026-03-15")
+    run(register, "2026-04")
+    assert amounts(register, "family_allowance", "2026-04") == {"family": 500, "single": 500}
+    assert exclusions(register, "family_allowance", "2026-04")[
+        ("deceased", "member died before the period")
+    ] == (1, 1)
+    family = household_ids(register)["family"]
+    with session_scope(register.engine) as session:
+        flags = {(f["kind"], f["reason"]) for f in household_flags(session=session, household_id=family)}
+        ended = [
+            (m["uin"], m["status"], m["reason"])
+            for m in household_members(session=session, household_id=family)
+            if m["status"] != "active"
+        ]
+    assert flags == {
+        ("member_deceased", "a member (daughter) died after the declaration: recertify the household")
+    }
+    assert ended == [(register.uin("kid2"), "ended", "death")]
+    # The mother, who receives the allowance, dies after the April cycle was approved.
+    _approve(register, "2026-04")
+    _record_death(register, "mother", "2026-04-10")
+    _release(register, "2026-04", tmp_path / "bank")
+    released = _rows(tmp_path / "bank" / "family_allowance.release.csv")
+    assert [r["uin"] for r in released] == [register.uin("single")]
+    run(register, "2026-05")
+    assert recipient(register, "family_allowance", "2026-05", "family") == register.uin("father")
+    assert amounts(register, "family_allowance", "2026-05") == {"family": 500, "single": 500}

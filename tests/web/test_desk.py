@@ -528,3 +528,25 @@ def test_a_household_page_shows_the_flags_the_cross_checks_raised(client: Client
     page = operator.http.get(f"/desk/households/{household}").text
     flags = page[page.index('id="flags"') : page.index('id="entitlements"')]
     assert "membre décédé" in flags and "death in civil" in flags
+
+
+def test_an_operators_merge_shows_as_a_version_and_in_the_history_of_the_survivor(
+    client: Clients, desk: DeskServer
+) -> None:
+    from sijill.register.operators import merge_persons
+
+    with session_scope(desk.engine) as session:
+        older, younger = session.scalars(
+            select(Person).where(Person.status == "active").order_by(Person.id).limit(2)
+        ).all()
+        survivor_id, survivor_uin = older.id, older.uin
+        merge_persons(
+            session, survivor_uin=older.uin, absorbed_uin=younger.uin, reason="same-person", by="op1"
+        )
+    c = client()
+    c.login("omar")
+    page = c.http.get(f"/desk/persons/{survivor_id}").text
+    current = _section(page, 'id="versions"').split('<tr class="version current">', 1)[1]
+    assert "op1" in current.split("</tr>", 1)[0] and "same-person" in current.split("</tr>", 1)[0]
+    assert "fusion par un opérateur" in _section(page, 'id="history"')
+    assert survivor_uin in page

@@ -52,3 +52,14 @@ def test_every_comparison_and_level_of_the_linkage_spec_is_said_in_both_language
     for language in ("fr", "ar"):
         missing = sorted(wanted - set(catalogue(language)))
         assert not missing, (language, missing)
+
+
+def test_every_action_of_the_registers_history_is_said_in_both_languages() -> None:
+    from sijill.outbox.models import EVENT_ADDRESS, EVENT_BIRTH, EVENT_DEATH
+    from sijill.register.operators import ACTION_MERGE, ACTION_SPLIT, ACTION_UNDO
+
+    actions = {"created", "merged", "moved", "split", "superseded", "decided", "corrected"}
+    actions |= {"review_linked", "review_kept_apart", EVENT_BIRTH, EVENT_DEATH, EVENT_ADDRESS}
+    actions |= {f"operator_{kind}" for kind in (ACTION_MERGE, ACTION_SPLIT, ACTION_UNDO)}
+    for language in ("fr", "ar"):
+        assert not sorted(f"action.{a}" for a in actions if f"action.{a}" not in catalogue(language))

@@ -196,6 +196,8 @@ AGENCY_ENDPOINTS: list[tuple[str, str, str, dict[str, Any] | None]] = [
     ("persons", "GET", "/v1/persons/UIN", None),
     ("tokens", "POST", "/v1/tokens", {"uin": "UIN"}),
     ("events.read", "GET", "/v1/events", None),
+    ("events.births", "POST", "/v1/events/births", {}),
+    ("events.deaths", "POST", "/v1/events/deaths", {"uin": "UIN", "death_date": "2026-11-29"}),
     ("match", "POST", "/v1/match", {"source": "civil", "record": {"acte_id": "1"}}),
     ("registry.search", "POST", "/registry/sync/search", {}),
     ("registry.search", "POST", "/registry/sync/txn/status", {}),

@@ -36,6 +36,7 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.oauth", "router"),
     ("sijill.api.identity", "router"),
     ("sijill.api.events", "router"),
+    ("sijill.api.declarations", "router"),
     ("sijill.api.match", "router"),
     ("sijill.api.residents", "router"),
     ("sijill.api.registry", "router"),

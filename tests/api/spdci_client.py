@@ -130,6 +130,13 @@ class DciClient:
         answer.raise_for_status()
         return dict(answer.json())
 
+    def notify(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        """Notify the registry of events, as a civil registration system does."""
+        message = {"transaction_id": str(uuid.uuid4()), "notify_event": items}
+        answer = self.post("/registry/notify", self.envelope("notify", message, count=len(items)))
+        answer.raise_for_status()
+        return dict(answer.json())
+
     def txn_status(self, attribute_type: str, value: Any, txn_type: str) -> dict[str, Any]:
         message = {
             "transaction_id": str(uuid.uuid4()),

@@ -22,6 +22,20 @@ def test_calls_and_their_failures_log_no_personal_value(
         client.get(f"/v1/persons/{person.uin}", params={"fields": ["uin"]})
         client.post("/v1/resolve", json={"source": "cnss", "source_id": person.uin})
         client.post("/v1/me/codes", json={"id": person.uin})
+    with server.client(server.agencies["civil"]) as civil:
+        civil.post("/v1/events/deaths", json={"uin": person.uin, "death_date": "2026-11-29"})
+        civil.post("/v1/events/deaths", json={"uin": person.uin, "death_date": "2026-11-29"})  # refused
+        civil.post(
+            "/v1/events/births",
+            json={
+                "sex": "F",
+                "birth_date": "2026-11-30",
+                "commune": "01.511.01.01",
+                "given_name_lat": person.given_lat,
+                "mother_uin": person.uin,
+            },
+        )
+        civil.get("/v1/events")
     with server.client("sjl_nonsense") as stranger:
         stranger.get(f"/v1/persons/{person.uin}")
     server_side = [r for r in caplog.records if not r.name.startswith(CLIENT_LOGGERS)]

@@ -326,3 +326,44 @@ def test_subscribers_are_sent_what_was_published_since_and_again_until_they_ack(
     with session_scope(server.engine) as session:
         [entry] = accesses_of(session=session, uin=born.uin)
     assert entry.operation == "registry.notify.sent" and entry.agency == "spp"
+
+
+def test_the_civil_registry_notifies_births_and_deaths_each_declared_on_its_own(server: Server) -> None:
+    key_id, secret = server.agencies["civil"].split("_", 2)[1:]
+    crvs = DciClient(server.url, client_id=key_id, client_secret=secret, sender_id="crvs.example.org")
+    pem = crvs.key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    with session_scope(server.engine) as session:
+        set_agency_key(session=session, name="civil", sender_id="crvs.example.org", public_key=pem)
+    people = residents(server.engine, 20)
+    mother = next(p for p in people if p.sex == "F" and p.birth_date < "2000")
+    dying = next(p for p in people if p != mother)
+    birth = {
+        "name": {"sur_name": "alaoui", "given_name": "amina"},
+        "sex": "female",
+        "birthdate": "2026-11-30",
+        "additional_attributes": [
+            {"name": "commune", "value": "01.511.01.01"},
+            {"name": "mother_uin", "value": mother.uin},
+        ],
+    }
+    death = {"identifier_type": "UIN", "identifier": dying.uin, "deathdate": "2026-11-29"}
+
+    def item(event: str, record: dict[str, object]) -> dict[str, object]:
+        data = {"reg_event_type": event, "reg_records": [record]}
+        return {"reference_id": str(uuid.uuid4()), "timestamp": "2026-12-01T00:00:00Z", "data": data}
+
+    ack = crvs.notify([item("LiveBirth", birth), item("Death", death), item("Death", death)])
+    assert ack["message"]["ack_status"] == "ACK"
+    status = crvs.txn_status("correlation_id", ack["message"]["correlation_id"], "notify")
+    assert crvs.registry_signed(status)
+    born, died, twice = status["message"]["txnstatus_response"]["txn_status"]["notify_response"]
+    assert [born["status"], died["status"], twice["status"]] == ["succ", "succ", "rjct"]
+    assert "already recorded deceased" in twice["status_reason_message"]
+    uin = born["reg_records"][0]["identifier"]
+    with server.client(server.agencies["cnss"]) as cnss:
+        assert cnss.get(f"/v1/persons/{uin}").json()["birth_date"] == "2026-11-30"
+        assert cnss.get(f"/v1/persons/{dying.uin}").json()["deceased"] is True
+    unsigned = crvs.envelope("notify", {"notify_event": [item("Death", death)]})
+    unsigned["message"]["notify_event"][0]["data"]["reg_records"][0]["identifier"] = mother.uin
+    refused = crvs.post("/registry/notify", unsigned)
+    assert refused.status_code == 401

@@ -36,9 +36,11 @@ ROUTERS: list[tuple[str, str]] = [
     ("sijill.api.oauth", "router"),
     ("sijill.api.identity", "router"),
     ("sijill.api.events", "router"),
+    ("sijill.api.declarations", "router"),
     ("sijill.api.match", "router"),
     ("sijill.api.residents", "router"),
     ("sijill.api.registry", "router"),
+    ("sijill.api.registry_notify", "router"),
     ("sijill.social.views", "router"),
 ]
 # (module, function) of each sub-application mounted: the web desk, with its own sessions.

@@ -100,11 +100,13 @@ class AgencyCall:
     audit: AuditDraft
 
 
-def require(operation: str) -> Callable[..., Awaitable[AgencyCall]]:
+def require(operation: str, *, any_of: tuple[str, ...] = ()) -> Callable[..., Awaitable[AgencyCall]]:
     """Return a dependency admitting agencies whose policy names this operation (401, 429, 403).
 
+    With `any_of`, the call (audited as `operation`) is admitted for any of those operations.
     One dependency holds the whole admission, as the hot path pays for each one solved.
     """
+    allowed = any_of or (operation,)
 
     async def admit(request: Request, auth: AgencyAuth) -> AgencyCall:
         services: Services = request.app.state.services
@@ -116,7 +118,7 @@ def require(operation: str) -> Callable[..., Awaitable[AgencyCall]]:
         audit.by_agency(grant)
         if not services.limiter.allow(grant.agency_id, grant.rate_per_second):
             raise RateLimited(f"more than {grant.rate_per_second} calls per second: slow down")
-        if not grant.allows(operation):
+        if not any(grant.allows(o) for o in allowed):
             raise OutsidePolicy(operation)
         return AgencyCall(grant, services, audit)
 

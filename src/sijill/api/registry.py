@@ -35,6 +35,8 @@ from sijill.identity.registry import (
 router = APIRouter(tags=["spdci registry"])
 VERSION = "1.0.0"
 MAX_ITEMS = 10
+# An agency reads the status of its own transactions, whichever SPDCI operation it was allowed.
+STATUS_OPERATIONS = ("registry.search", "registry.subscribe", "registry.notify")
 
 
 class MsgHeader(BaseModel):
@@ -97,7 +99,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _check_envelope(call: AgencyCall, envelope: Envelope, action: str) -> str | None:
+def check_envelope(call: AgencyCall, envelope: Envelope, action: str) -> str | None:
     """Check signature, sender and action; return an SPDCI header reason code to reject with, or None."""
     grant = call.grant
     if grant.public_key is None or grant.sender_id is None:
@@ -154,7 +156,7 @@ def _rejected(services: Services, envelope: Envelope, action: str, code: str) ->
     )
 
 
-def _items(envelope: Envelope, key: str) -> list[dict[str, Any]] | str:
+def request_items(envelope: Envelope, key: str) -> list[dict[str, Any]] | str:
     """Return the request items of a message, or the header reason code to reject it with."""
     items = envelope.message.get(key)
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
@@ -172,8 +174,8 @@ def sync_search(
 ) -> dict[str, Any]:
     """Search persons; each item answers with the records the agency's policy allows, signed."""
     services = call.services
-    reason = _check_envelope(call, envelope, "search")
-    items = _items(envelope, "search_request") if reason is None else reason
+    reason = check_envelope(call, envelope, "search")
+    items = request_items(envelope, "search_request") if reason is None else reason
     if isinstance(items, str):
         call.audit.outcome = "rejected"
         return _rejected(services, envelope, "on-search", items)
@@ -254,7 +256,7 @@ def _search_item(session: Any, call: AgencyCall, item: dict[str, Any]) -> dict[s
     }
 
 
-def _ack(correlation_id: str, error: tuple[str, str] | None = None) -> Ack:
+def ack_answer(correlation_id: str, error: tuple[str, str] | None = None) -> Ack:
     message: dict[str, Any] = {
         "ack_status": "ERR" if error else "ACK",
         "timestamp": _now(),
@@ -270,10 +272,10 @@ def registry_subscribe(
     envelope: Envelope, call: Annotated[AgencyCall, Depends(require("registry.subscribe"))]
 ) -> Ack:
     """Record subscriptions to life events; the codes are read back with the transaction's status."""
-    reason = _check_envelope(call, envelope, "subscribe")
-    items = _items(envelope, "subscribe_request") if reason is None else reason
+    reason = check_envelope(call, envelope, "subscribe")
+    items = request_items(envelope, "subscribe_request") if reason is None else reason
     if isinstance(items, str):
-        return _ack("", ("err.request.bad", items))
+        return ack_answer("", ("err.request.bad", items))
     with call.services.session() as session:
         answers = [_subscribe_item(session, call, item, envelope.header.sender_uri) for item in items]
         txn = record_transaction(
@@ -291,8 +293,8 @@ def registry_subscribe(
         )
         if txn is None:
             session.rollback()
-            return _ack("", ("err.request.bad", "rjct.message_id.duplicate"))
-        return _ack(txn.correlation_id)
+            return ack_answer("", ("err.request.bad", "rjct.message_id.duplicate"))
+        return ack_answer(txn.correlation_id)
 
 
 def _subscribe_item(
@@ -322,11 +324,11 @@ def registry_unsubscribe(
     envelope: Envelope, call: Annotated[AgencyCall, Depends(require("registry.subscribe"))]
 ) -> Ack:
     """End the agency's subscriptions named by their codes."""
-    if (reason := _check_envelope(call, envelope, "unsubscribe")) is not None:
-        return _ack("", ("err.request.bad", reason))
+    if (reason := check_envelope(call, envelope, "unsubscribe")) is not None:
+        return ack_answer("", ("err.request.bad", reason))
     codes = envelope.message.get("subscription_codes") or envelope.message.get("subscription_code")
     if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-        return _ack("", ("err.request.bad", "subscription_codes is a list of codes"))
+        return ack_answer("", ("err.request.bad", "subscription_codes is a list of codes"))
     with call.services.session() as session:
         states = unsubscribe(session=session, agency_id=call.grant.agency_id, codes=codes)
         txn = record_transaction(
@@ -340,8 +342,8 @@ def registry_unsubscribe(
         )
         if txn is None:
             session.rollback()
-            return _ack("", ("err.request.bad", "rjct.message_id.duplicate"))
-        return _ack(txn.correlation_id)
+            return ack_answer("", ("err.request.bad", "rjct.message_id.duplicate"))
+        return ack_answer(txn.correlation_id)
 
 
 def _status_of(session: Any, call: AgencyCall, envelope: Envelope) -> dict[str, Any] | str:
@@ -366,11 +368,12 @@ def _status_of(session: Any, call: AgencyCall, envelope: Envelope) -> dict[str, 
 
 @router.post("/registry/sync/txn/status", summary="SPDCI status of earlier transactions")
 def sync_txn_status(
-    envelope: Envelope, call: Annotated[AgencyCall, Depends(require("registry.search"))]
+    envelope: Envelope,
+    call: Annotated[AgencyCall, Depends(require("registry.status", any_of=STATUS_OPERATIONS))],
 ) -> dict[str, Any]:
     """Return the status of the agency's earlier searches and subscriptions (no personal data)."""
     services = call.services
-    if (reason := _check_envelope(call, envelope, "txn-status")) is not None:
+    if (reason := check_envelope(call, envelope, "txn-status")) is not None:
         return _rejected(services, envelope, "txn-on-status", reason)
     with services.session() as session:
         found = _status_of(session, call, envelope)
@@ -387,11 +390,14 @@ def sync_txn_status(
 
 
 @router.post("/registry/txn/status", summary="SPDCI status of earlier transactions (acknowledged)")
-def txn_status(envelope: Envelope, call: Annotated[AgencyCall, Depends(require("registry.search"))]) -> Ack:
+def txn_status(
+    envelope: Envelope,
+    call: Annotated[AgencyCall, Depends(require("registry.status", any_of=STATUS_OPERATIONS))],
+) -> Ack:
     """Acknowledge a status request; the register makes no callbacks: use `/registry/sync/txn/status`."""
-    if (reason := _check_envelope(call, envelope, "txn-status")) is not None:
-        return _ack("", ("err.request.bad", reason))
-    return _ack(str(uuid.uuid4()))
+    if (reason := check_envelope(call, envelope, "txn-status")) is not None:
+        return ack_answer("", ("err.request.bad", reason))
+    return ack_answer(str(uuid.uuid4()))
 
 
 @router.get("/.well-known/jwks.json", summary="The register's signature keys (JWKS)")

@@ -55,3 +55,26 @@ def test_the_feed_refuses_other_agencies_and_bad_bounds(server: Server) -> None:
         for params, where in (({"after": -1}, "after"), ({"limit": 0}, "limit"), ({"limit": 1001}, "limit")):
             answer = civil.get("/v1/events", params=params)
             assert answer.status_code == 422 and answer.json()["detail"][0]["loc"][-1] == where
+
+
+def test_a_residents_code_goes_to_the_outbox_for_delivery_and_never_to_an_agencys_feed(
+    server: Server,
+) -> None:
+    """The default notifier writes the code where the delivery gateway reads it; agencies never see it."""
+    from sijill.identity.codes import redeem_code, request_code
+    from sijill.identity.notifiers import OutboxNotifier
+    from sijill.outbox import EVENT_RESIDENT_CODE, PRIVATE_KINDS, read_events
+
+    person = residents(server.engine, 1)[0]
+    [before] = _publish(server, [person.uin])
+    with session_scope(server.engine) as session:
+        assert request_code(session=session, uin=person.uin, notifier=OutboxNotifier())
+    with session_scope(server.engine) as session:
+        [message] = read_events(session, after=before, kinds=[EVENT_RESIDENT_CODE])
+        assert message.uin == person.uin and message.kind in PRIVATE_KINDS
+        code = str(message.payload["code"])
+    with server.client(server.agencies["civil"]) as civil:
+        feed = civil.get("/v1/events", params={"after": before - 1}).json()
+    assert [e["id"] for e in feed["events"]] == [before]
+    with session_scope(server.engine) as session:
+        assert redeem_code(session=session, uin=person.uin, code=code)

@@ -15,7 +15,7 @@ from sijill.api.deps import AgencyCall, SessionDep, require
 from sijill.api.identity import sector_key
 from sijill.api.schemas import ERRORS
 from sijill.identity import sector_token_with
-from sijill.outbox import read_events
+from sijill.outbox import PRIVATE_KINDS, read_events
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=ERRORS)
 MAX_EVENTS = 1000
@@ -51,7 +51,7 @@ def events(
     by_uin = "uin" in grant.fields
     key = None if by_uin or grant.sector is None else sector_key(call.services, session, grant.sector)
     page = []
-    for event in read_events(session, after=after, limit=limit):
+    for event in read_events(session, after=after, limit=limit, exclude=PRIVATE_KINDS):
         read = EventRead(id=event.id, at=event.at, kind=event.kind)
         if by_uin:
             read.uin, read.payload = event.uin, event.payload

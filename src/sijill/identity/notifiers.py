@@ -22,9 +22,24 @@ class CollectingNotifier:
         return codes[-1] if codes else None
 
 
-# FIXME(api): a delivery outbox for residents' codes (an SMS gateway's queue). Not the live
-# register's outbox (`sijill.outbox`): that is the agencies' feed (`GET /v1/events`, SPDCI
-# notify), and a one-time code published there would let any agency open a resident's
-# session. Until a channel is configured, the default keeps codes in the process and
-# delivers nothing.
-OutboxNotifier = CollectingNotifier
+@dataclass
+class OutboxNotifier:
+    """Write each code to the register's outbox as a `resident_code` event (the default).
+
+    The delivery gateway of the country (an SMS or e-mail sender) subscribes to the outbox
+    (`sijill outbox consume --subscriber sms`) and delivers each code to the resident holding
+    the UIN. The kind is private: an agency's feed (`GET /v1/events`, SPDCI notify) never
+    carries it, or an agency could open the resident's session. The code is written in the
+    request's transaction, so a code exists for delivery exactly when it can be used.
+    """
+
+    def send_code(self, *, session: Session, uin: str, code: str, expires_at: datetime) -> None:
+        """Publish the code for delivery to the holder of `uin`."""
+        from sijill.outbox import EVENT_RESIDENT_CODE, publish
+
+        publish(
+            session,
+            kind=EVENT_RESIDENT_CODE,
+            uin=uin,
+            payload={"code": code, "expires_at": expires_at.isoformat()},
+        )

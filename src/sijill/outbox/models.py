@@ -18,6 +18,7 @@ EVENT_SPLIT = "split"
 EVENT_UNDO = "undo"
 EVENT_NEW_PERSON = "new_person"
 EVENT_LINK = "link"
+EVENT_RESIDENT_CODE = "resident_code"
 EVENT_KINDS = (
     EVENT_BIRTH,
     EVENT_DEATH,
@@ -28,7 +29,12 @@ EVENT_KINDS = (
     EVENT_UNDO,
     EVENT_NEW_PERSON,
     EVENT_LINK,
+    EVENT_RESIDENT_CODE,
 )
+# Messages for one resident (a one-time code for the delivery gateway, an SMS or e-mail
+# sender reading the outbox): never in an agency's feed, which would let an agency open the
+# resident's session.
+PRIVATE_KINDS = frozenset({EVENT_RESIDENT_CODE})
 
 
 class OutboxEvent(Base):

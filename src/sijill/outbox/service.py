@@ -16,7 +16,7 @@ the database's single writer gives the same order. Reading and acknowledging tak
 a subscriber never waits for a build.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -93,12 +93,22 @@ def _limit(limit: int) -> int:
 
 
 def read_events(
-    session: Session, *, after: int = 0, limit: int = 100, kinds: Sequence[str] | None = None
+    session: Session,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    kinds: Sequence[str] | None = None,
+    exclude: Collection[str] = (),
 ) -> list[OutboxEvent]:
-    """Return up to `limit` events with an id above `after`, in sequence order."""
+    """Return up to `limit` events with an id above `after`, in sequence order.
+
+    `exclude` leaves kinds out (an agency's feed leaves out `PRIVATE_KINDS`).
+    """
     stmt = select(OutboxEvent).where(OutboxEvent.id > after).order_by(OutboxEvent.id).limit(_limit(limit))
     if kinds:
         stmt = stmt.where(OutboxEvent.kind.in_(list(kinds)))
+    if exclude:
+        stmt = stmt.where(OutboxEvent.kind.not_in(sorted(exclude)))
     return list(session.scalars(stmt))
 
 

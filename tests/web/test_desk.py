@@ -192,7 +192,7 @@ def test_linking_a_pair_merges_the_persons_at_once_with_the_reviewer_in_the_hist
     assert "review_linked" in page and "amina" in page
     versions = _section(page, 'id="versions"')
     assert versions.count('<tr class="version') == 2  # built, then linked
-    assert "amina" in versions and f"review {item}: linked" in versions
+    assert "amina" in versions and "review_linked" in versions
 
 
 def test_skipping_a_pair_gives_the_reviewer_another_and_leaves_it_to_others(client: Clients) -> None:

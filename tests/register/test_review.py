@@ -115,7 +115,11 @@ def test_a_link_writes_a_new_version_of_both_persons_by_the_reviewer(
         absorbed = person_history(session, uin=outcome.absorbed_uins[0])
     for versions in (survivor, absorbed):
         assert [v.version for v in versions] == [1, 2]
-        assert versions[-1].changed_by == "amina" and versions[-1].reason == f"review {item.id}: linked"
+        assert (
+            versions[-1].changed_by == "amina"
+            and versions[-1].reason == "review_linked"
+            and versions[-1].source == f"review:{item.id}"
+        )
         assert versions[0].valid_to is not None and versions[-1].valid_to is None
     assert absorbed[-1].attributes["status"] == PERSON_MERGED
     assert absorbed[-1].attributes["merged_into"] == survivor[-1].person_id

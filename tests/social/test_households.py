@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from sijill.db.engine import session_scope
+from sijill.db.locks import writer_session
 from sijill.history import events_of
 from sijill.linkage.deterministic import DeterministicLinker
 from sijill.register import resolve_source_id, run_build
+from sijill.register.events import BirthDeclaration, declare_birth
 from sijill.social import (
     Household,
     HouseholdMember,
@@ -329,3 +331,68 @@ def test_the_death_of_the_head_passes_headship_to_the_widow_who_then_receives_th
     ]
     run(register, "2026-03")
     assert amounts(register, "widows_allowance", "2026-03") == {"x": 350}
+
+
+def _declare_birth(register: Register, *, sex: str, born: str, mother: str, father: str | None = None) -> str:
+    child = BirthDeclaration(sex=sex, birth_date=born, commune=URBAN, family_lat="alaoui", given_lat="amina")
+    with writer_session(register.engine) as session:
+        return declare_birth(session, child=child, mother_uin=mother, father_uin=father, by="clerk7").uin
+
+
+def test_a_birth_declared_to_the_register_joins_the_mothers_household_once(
+    make_register: Make, tmp_path: Path
+) -> None:
+    people = [
+        P("h", "M", "1975-01-01"),
+        P("s", "F", "1980-01-01"),
+        P("d", "F", "2000-01-01"),
+        P("lone", "F", "1990-01-01"),
+    ]
+    register = make_register(people)
+    import_survey(register, [H("x", [("h", "head"), ("s", "spouse"), ("d", "daughter")])], tmp_path / "h.csv")
+    born = date.today().replace(day=1).isoformat()
+    son = _declare_birth(register, sex="M", born=born, mother=register.uin("s"), father=register.uin("h"))
+    grandchild = _declare_birth(register, sex="F", born=born, mother=register.uin("d"))
+    _declare_birth(register, sex="F", born=born, mother=register.uin("lone"))  # in no household
+    with session_scope(register.engine) as session:
+        followed = follow_register(session=session)
+    assert followed.births == 2
+    assert _members(register, "x")[3:] == [
+        (son, "son", "active", None),
+        (grandchild, "grandchild", "active", None),
+    ]
+    with session_scope(register.engine) as session:
+        household = session.get(Household, household_ids(register)["x"])
+        assert household is not None
+        actions = [e.action for e in events_of(session=session, entity="household", entity_id=household.id)]
+        starts = session.scalars(
+            select(HouseholdMember.start_date).where(HouseholdMember.uin.in_([son, grandchild]))
+        ).all()
+    assert actions.count("member_born") == 2 and starts == [born, born]
+    with session_scope(register.engine) as session:
+        again = follow_register(session=session)
+    assert again.births == 0 and len(_members(register, "x")) == 5
+
+
+def test_a_newborn_removed_from_the_household_is_not_added_back(make_register: Make, tmp_path: Path) -> None:
+    register = make_register([P("h", "M", "1975-01-01"), P("s", "F", "1980-01-01")])
+    import_survey(register, [H("x", [("h", "head"), ("s", "spouse")])], tmp_path / "h.csv")
+    son = _declare_birth(
+        register, sex="M", born=date.today().replace(day=1).isoformat(), mother=register.uin("s")
+    )
+    with session_scope(register.engine) as session:
+        assert follow_register(session=session).births == 1
+    household_id = household_ids(register)["x"]
+    with session_scope(register.engine) as session:
+        request = request_change(
+            session=session,
+            household_id=household_id,
+            kind="remove_member",
+            payload={"uin": son},
+            by="agent1",
+        )
+    with session_scope(register.engine) as session:
+        decide_change(session=session, request_id=request.id, approve=True, by="agent2")
+    with session_scope(register.engine) as session:
+        assert follow_register(session=session).births == 0
+    assert [m[2] for m in _members(register, "x") if m[0] == son] == ["ended"]

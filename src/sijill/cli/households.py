@@ -120,14 +120,14 @@ def check(
     on: Annotated[str | None, typer.Option(help="As of this date, YYYY-MM-DD (today)")] = None,
     db: DbOption = None,
 ) -> None:
-    """Follow the register's deaths and merges, then recompute every household's flags."""
+    """Follow the register's births, deaths and merges, then recompute every household's flags."""
     from sijill.social import follow_register, run_cross_checks
 
     with open_register(db, write=True) as session:
         followed = follow_register(session=session)
         counts = run_cross_checks(session=session, on=_day(on, "--on"))
     console.print(
-        f"followed: {followed.deaths} deaths, {followed.merges} merges, "
+        f"followed: {followed.births} births, {followed.deaths} deaths, {followed.merges} merges, "
         f"{followed.entitlements_held} entitlements held"
     )
     for kind, count in counts.items():

@@ -1,6 +1,11 @@
-"""Keep households in line with the population register: deaths and merges follow through.
+"""Keep households in line with the population register: births, deaths and merges follow.
 
-When the register records a death, the person's membership ends on the date of death, a
+When the register records a birth whose mother (else father) is an active member of a
+household, the child joins that household from the day of birth, as the parent's son or
+daughter (the head's grandchild when the parent is a son or daughter of the head), so the
+birth grant and the child allowances reach it without a change request. A child who has
+ever been a member of a household is never added again: a removal by a change request
+stands. When the register records a death, the person's membership ends on the date of death, a
 head who died is succeeded (the spouse, else the oldest adult), and every entitlement not
 yet paid to that person as recipient is held. When two persons merge, memberships move to
 the surviving person (or end, if the survivor is already a member elsewhere). Each change is
@@ -15,11 +20,11 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import exists, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from sijill.db.base import utcnow
 from sijill.history import record_events
-from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, Person
+from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, Person, PersonRelation
 from sijill.social.households import HOUSEHOLD_ENTITY
 from sijill.social.models import (
     END_DEATH,
@@ -46,6 +51,7 @@ ADULT_AGE = 18
 class FollowOutcome:
     """What following the register changed."""
 
+    births: int = 0
     deaths: int = 0
     merges: int = 0
     heads_changed: int = 0
@@ -265,9 +271,80 @@ def _deceased_recipients(session: Session) -> list[int]:
     return [int(p) for p in session.scalars(stmt)]
 
 
+_PARENT_PREFERENCE = {"mother": 0, "father": 1}
+_CHILD_OF = {"head": "child", "spouse": "child", "son": "grandchild", "daughter": "grandchild"}
+
+
+def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, str, str]]:
+    """Return (child, UIN, sex, birth date, household, parent's relationship, relation) rows.
+
+    Why never-a-member only: a child the register knows but whom a household removed (or who
+    left) must not come back by itself; the follower only places those no household holds.
+    """
+    child, parent, held = aliased(Person), aliased(Person), aliased(HouseholdMember)
+    ever_member = exists().where(held.person_id == child.id)
+    stmt = (
+        select(
+            child.id,
+            child.uin,
+            child.sex,
+            child.birth_date,
+            HouseholdMember.household_id,
+            HouseholdMember.relationship,
+            PersonRelation.relation,
+        )
+        .join(PersonRelation, PersonRelation.person_id == child.id)
+        .join(parent, parent.id == PersonRelation.relative_id)
+        .join(HouseholdMember, HouseholdMember.person_id == parent.id)
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .where(
+            child.status == PERSON_ACTIVE,
+            (child.death_date.is_(None)) | (child.death_date == ""),
+            HouseholdMember.status == MEMBER_ACTIVE,
+            Household.status == HOUSEHOLD_ACTIVE,
+            ~ever_member,
+        )
+    )
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def _follow_births(session: Session, out: FollowOutcome) -> None:
+    """Add each newborn of a household member to that household, from the day of birth."""
+    chosen: dict[int, tuple[int, str | None, str, str, int, str, str]] = {}
+    for row in _newborns(session):
+        kept = chosen.get(row[0])
+        if kept is None or _PARENT_PREFERENCE.get(row[6], 9) < _PARENT_PREFERENCE.get(kept[6], 9):
+            chosen[row[0]] = row
+    events = []
+    for person_id, uin, sex, born, household_id, parent_is, _relation in sorted(chosen.values()):
+        kinship = _CHILD_OF.get(parent_is, "other")
+        relationship = ("son" if sex == "M" else "daughter") if kinship == "child" else kinship
+        day = born if isinstance(born, str) and len(born) == 10 else date.today().isoformat()
+        member = HouseholdMember(
+            household_id=household_id,
+            person_id=person_id,
+            uin=uin,
+            relationship=relationship,
+            status=MEMBER_ACTIVE,
+            start_date=day,
+        )
+        session.add(member)
+        session.flush()
+        household = session.get(Household, household_id)
+        if household is not None:
+            household.version += 1
+            household.updated_at = utcnow()
+        events.append(
+            _event(household_id, "member_born", {"member_id": member.id, "relationship": relationship})
+        )
+        out.births += 1
+    record_events(session=session, build_id=None, events=events)
+
+
 def follow_register(*, session: Session) -> FollowOutcome:
-    """Apply the register's deaths and merges to households and unpaid entitlements."""
+    """Apply the register's births, deaths and merges to households and unpaid entitlements."""
     out = FollowOutcome()
+    _follow_births(session, out)
     _follow_merges(session, _active_members(session, affected_only=True), out)
     affected = _active_members(session, affected_only=True)
     dead = affected[is_deceased(affected.fillna({"person_status": "", "death_date": ""}))]
@@ -288,9 +365,10 @@ def follow_register(*, session: Session) -> FollowOutcome:
     out.entitlements_held = hold_unpaid_for_deceased(
         session=session, person_ids=_deceased_recipients(session)
     )
-    if out.deaths or out.merges or out.entitlements_held:
+    if out.births or out.deaths or out.merges or out.entitlements_held:
         logger.info(
-            "followed the register: %d deaths, %d merges, %d entitlements held",
+            "followed the register: %d births, %d deaths, %d merges, %d entitlements held",
+            out.births,
             out.deaths,
             out.merges,
             out.entitlements_held,

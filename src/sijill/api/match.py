@@ -59,7 +59,9 @@ class MatchRead(BaseModel):
 
 
 class MatcherHolder:
-    """The process's matcher, loaded on first use, reloaded when stale, used by one call at a time."""
+    """The process's matcher, loaded on first use, caught up with the register's changes on
+    every call (`Matcher.catch_up`), reloaded whole when older than `matcher_seconds`, used by
+    one call at a time."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -74,6 +76,9 @@ class MatcherHolder:
                 with services.session() as session:
                     self.matcher = Matcher.load(session)
                 self.loaded_at = time.monotonic()
+            else:
+                with services.session() as session:
+                    self.matcher.catch_up(session)
             return self.matcher.match(source, row)
 
 

@@ -7,6 +7,15 @@ record's component is re-clustered by the batch's own clustering and guards
 link or a new person (`register.assign`, which issues UINs and writes the history), the
 review pairs, and then updates the index once the transaction commits.
 
+Several processes may each hold a matcher on one register (API workers, enrolment syncs, a
+clerk's CLI). `Matcher.catch_up` re-reads what the others wrote since this matcher last
+looked: records added since (by id) and the records of every person an outbox event names
+(links, new persons, merges, splits, undos, corrections). `ingest_record` catches up first,
+under the writer lock, so each ingest decides on the register as it stands, as if the
+processes had taken turns: two records of one new person arriving in two processes make one
+person, not two. The ids are a valid watermark because every writer of records and of
+linkage events holds the writer lock, so they commit in id order.
+
 A record whose only likely persons are held back by review stays unlinked (no UIN) until a
 reviewer decides, so that a person the register may already hold never gets a second UIN;
 a rebuild would give it a person of its own, which is the one difference from the batch.
@@ -19,7 +28,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from sijill.errors import LinkageError, UsageError
@@ -33,7 +42,7 @@ from sijill.linkage.online import OnlineScorer
 from sijill.linkage.spec import LinkageSpec, Thresholds
 from sijill.linkage.training import same_source_threshold
 from sijill.names import SpellingDictionary
-from sijill.outbox import EVENT_LINK, EVENT_MERGE, EVENT_NEW_PERSON, publish, publish_many
+from sijill.outbox import EVENT_LINK, EVENT_MERGE, EVENT_NEW_PERSON, OutboxEvent, publish, publish_many
 from sijill.register.assign import assign_persons
 from sijill.register.models import PERSON_MERGED, Link, Person
 from sijill.sources import (
@@ -49,6 +58,8 @@ from sijill.sources import (
 
 LINK, REVIEW, NEW, INVALID = "link", "review", "new", "invalid"
 INCOMING_ID = -1  # the record id an incoming record is scored under before it is stored
+# The payload keys of outbox events that name other persons whose records may have moved.
+_NAMED_UINS = ("absorbed_uin", "new_uin", "into")
 MAX_CANDIDATES = 10  # candidates reported with a result, strongest first
 _EXTRA_COLUMNS = ("source_id", "given_ar", "given_lat")
 
@@ -111,6 +122,8 @@ class Matcher:
     must_link: list[tuple[int, int]]
     cannot_link: list[tuple[int, int]]
     today: date = field(default_factory=date.today)
+    seen_record: int = 0  # the newest source record id this matcher has read
+    seen_event: int = 0  # the newest outbox event id this matcher has followed
 
     @classmethod
     def load(
@@ -118,6 +131,7 @@ class Matcher:
     ) -> "Matcher":
         """Read the register into memory (only reads)."""
         spec = spec or LinkageSpec()
+        seen_record, seen_event = _watermarks(session)  # before reading: later writes are caught up
         model = latest_model(session=session)
         if model is None:
             raise LinkageError(
@@ -146,7 +160,44 @@ class Matcher:
             for r, s, i in zip(records["record_id"], records["source"], records["source_id"], strict=True)
         }
         thresholds = replace(spec.thresholds, same_source=same_source_threshold(frame, spec.thresholds))
-        return cls(scorer, index, spellings, thresholds, uins, held, must, cannot, today or date.today())
+        return cls(
+            scorer,
+            index,
+            spellings,
+            thresholds,
+            uins,
+            held,
+            must,
+            cannot,
+            today or date.today(),
+            seen_record,
+            seen_event,
+        )
+
+    def catch_up(self, session: Session) -> int:
+        """Follow what other processes wrote since this matcher last looked; return how many
+        records were re-read. Two indexed reads when nothing changed."""
+        top_record, top_event = _watermarks(session)
+        if top_record <= self.seen_record and top_event <= self.seen_event:
+            return 0
+        ids = set(session.scalars(select(SourceRecord.id).where(SourceRecord.id > self.seen_record)))
+        rows = session.execute(
+            select(OutboxEvent.uin, OutboxEvent.payload).where(
+                OutboxEvent.id > self.seen_event, OutboxEvent.id <= top_event
+            )
+        ).all()
+        uins = {str(u) for u, _ in rows if u}
+        uins |= {str(p[k]) for _, p in rows for k in _NAMED_UINS if isinstance(p, dict) and p.get(k)}
+        uins |= {str(u) for _, p in rows if isinstance(p, dict) for u in p.get("uins") or []}
+        if uins:
+            persons = list(session.scalars(select(Person.id).where(Person.uin.in_(sorted(uins)))))
+            ids |= set(session.scalars(select(Link.source_record_id).where(Link.person_id.in_(persons))))
+            members = self.index.members
+            ids |= {int(self.index.record_ids[slot]) for p in persons for slot in members.get(p, [])}
+        if ids:
+            self.refresh(session, sorted(ids))
+        self.seen_record, self.seen_event = max(self.seen_record, top_record), max(self.seen_event, top_event)
+        return len(ids)
 
     def refresh(self, session: Session, record_ids: list[int]) -> None:
         """Re-read these records (and their persons) after a change made elsewhere: a merge,
@@ -276,6 +327,13 @@ class Matcher:
         return out
 
 
+def _watermarks(session: Session) -> tuple[int, int]:
+    """Return the newest source record id and outbox event id of the register."""
+    top_record = session.scalar(select(func.max(SourceRecord.id)))
+    top_event = session.scalar(select(func.max(OutboxEvent.id)))
+    return int(top_record or 0), int(top_event or 0)
+
+
 def _ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000.0
 
@@ -338,8 +396,11 @@ def ingest_record(
     session: Session, matcher: Matcher, source: str, row: Mapping[str, str], *, by: str
 ) -> MatchResult:
     """Store one incoming row and link it as a rebuild would, in the caller's writer session
-    (`sijill.db.locks.writer_session`); the matcher's index follows once it commits."""
+    (`sijill.db.locks.writer_session`); the matcher's index follows once it commits.
+
+    The matcher first catches up with what other processes wrote (`Matcher.catch_up`)."""
     start = time.perf_counter()
+    matcher.catch_up(session)
     incoming = matcher.parse(source, row)
     if isinstance(incoming, str):
         record = _store_record(session, incoming, source, row, by)
@@ -465,6 +526,7 @@ def _follow_on_commit(
         session.scalars(select(Person.id).where(Person.status == PERSON_MERGED, Person.id.in_(before)))
     )
     x = int(incoming.features["record_id"])
+    watermarks = _watermarks(session)  # under the writer lock: this ingest's own writes
 
     def follow(_session: Session) -> None:
         index = matcher.index
@@ -478,5 +540,7 @@ def _follow_on_commit(
         for p in merged:
             matcher.uin_of.pop(p, None)
         matcher.held[(incoming.source, str(incoming.values["source_id"]))] = x
+        matcher.seen_record = max(matcher.seen_record, watermarks[0])
+        matcher.seen_event = max(matcher.seen_event, watermarks[1])
 
     event.listen(session, "after_commit", follow, once=True)

@@ -150,3 +150,11 @@ def test_agencies_notify_reports_what_it_sent(register_url: str) -> None:
     result = sijill("agencies", "notify", "--db", register_url)
     assert result.returncode == 0, result.stderr
     assert "0 subscriptions: 0 events sent, 0 not acknowledged" in result.stdout
+
+
+def test_agencies_notify_every_runs_as_a_dispatcher_for_its_rounds(register_url: str) -> None:
+    result = sijill("agencies", "notify", "--every", "0.05", "--rounds", "3", "--db", register_url)
+    assert result.returncode == 0, result.stderr
+    assert "3 rounds done" in result.stdout
+    refused = sijill("agencies", "notify", "--every", "0", "--db", register_url)
+    assert refused.returncode == 2 and "--every" in refused.stderr

@@ -9,6 +9,8 @@ from sijill.cli.console import console, err_console
 from sijill.cli.database import DbOption, open_register
 
 if TYPE_CHECKING:
+    import httpx
+
     from sijill.identity import IssuedCredential
 
 agencies_app = typer.Typer(help="Partner agencies, their policies and credentials.", no_args_is_help=True)
@@ -151,11 +153,51 @@ def key(
 @agencies_app.command("notify")
 def notify(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each subscriber's answer")] = 10.0,
+    every: Annotated[
+        float | None,
+        typer.Option(min=0.05, help="Keep running: a round every this many seconds (a dispatcher)"),
+    ] = None,
+    rounds: Annotated[
+        int | None, typer.Option(min=1, help="With --every: stop after this many rounds")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Send subscribed agencies the births and deaths since their last acknowledgement (SPDCI notify)."""
+    """Send subscribed agencies the births and deaths since their last acknowledgement (SPDCI notify).
+
+    Once by default (exit 1 when a subscriber did not acknowledge). With `--every`, a
+    dispatcher: a round every so many seconds until interrupted, a subscriber that did not
+    acknowledge being sent the same events again at the next round (nothing is lost: the
+    cursor moves only on an ACK).
+    """
+    import time
+
     import httpx
 
+    if every is None:
+        with httpx.Client(timeout=timeout) as client:
+            subscriptions, sent, refused = _notify_round(db, client)
+        console.print(f"{subscriptions} subscriptions: {sent} events sent, {refused} not acknowledged")
+        if refused:
+            raise typer.Exit(1)
+        return
+    done = 0
+    with httpx.Client(timeout=timeout) as client:
+        while rounds is None or done < rounds:
+            started = time.monotonic()
+            subscriptions, sent, refused = _notify_round(db, client)
+            done += 1
+            if sent or refused:
+                console.print(
+                    f"round {done}: {subscriptions} subscriptions, {sent} events sent, "
+                    f"{refused} not acknowledged (sent again next round)"
+                )
+            if rounds is None or done < rounds:
+                time.sleep(max(0.0, every - (time.monotonic() - started)))
+    console.print(f"{done} rounds done")
+
+
+def _notify_round(db: str | None, client: "httpx.Client") -> tuple[int, int, int]:
+    """Notify every live subscription once; return (subscriptions, events sent, not acknowledged)."""
     from sijill.api.settings import ApiSettings
     from sijill.identity import registry_signing_key
     from sijill.identity.notify import live_subscriptions, notify_subscription
@@ -163,17 +205,14 @@ def notify(
     with open_register(db, write=False) as session:
         subscriptions = live_subscriptions(session=session)
     sent, refused = 0, 0
-    with httpx.Client(timeout=timeout) as client:
-        for subscription_id in subscriptions:
-            with open_register(db, write=True) as session:  # one subscription, one unit of work
-                count = notify_subscription(
-                    session=session,
-                    subscription_id=subscription_id,
-                    client=client,
-                    key=registry_signing_key(session=session),
-                    registry_id=ApiSettings().registry_id,
-                )
-            sent, refused = sent + (count or 0), refused + (count is None)
-    console.print(f"{len(subscriptions)} subscriptions: {sent} events sent, {refused} not acknowledged")
-    if refused:
-        raise typer.Exit(1)
+    for subscription_id in subscriptions:
+        with open_register(db, write=True) as session:  # one subscription, one unit of work
+            count = notify_subscription(
+                session=session,
+                subscription_id=subscription_id,
+                client=client,
+                key=registry_signing_key(session=session),
+                registry_id=ApiSettings().registry_id,
+            )
+        sent, refused = sent + (count or 0), refused + (count is None)
+    return len(subscriptions), sent, refused

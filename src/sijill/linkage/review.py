@@ -12,6 +12,9 @@ from sijill.linkage.models import REVIEW_MATCH, REVIEW_NON_MATCH, REVIEW_PENDING
 DECISIONS = {"match": REVIEW_MATCH, "non_match": REVIEW_NON_MATCH}
 
 
+_CHUNK = 10_000  # ids per IN list, under every backend's parameter limit
+
+
 def reviewer_constraints(*, session: Session) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Return the (must-link, cannot-link) record pairs decided by reviewers."""
     stmt = select(ReviewItem.record_id_l, ReviewItem.record_id_r, ReviewItem.status).where(
@@ -26,7 +29,15 @@ def reviewer_constraints(*, session: Session) -> tuple[list[tuple[int, int]], li
 
 def queue_for_review(*, session: Session, pairs: list[dict[str, Any]]) -> int:
     """Add pairs not queued before; return how many are new."""
-    known = {(a, b) for a, b in session.execute(select(ReviewItem.record_id_l, ReviewItem.record_id_r))}
+    if not pairs:
+        return 0
+    lefts = sorted({min(p["record_id_l"], p["record_id_r"]) for p in pairs})
+    known: set[tuple[int, int]] = set()
+    for i in range(0, len(lefts), _CHUNK):  # only the queued pairs these records could repeat
+        stmt = select(ReviewItem.record_id_l, ReviewItem.record_id_r).where(
+            ReviewItem.record_id_l.in_(lefts[i : i + _CHUNK])
+        )
+        known |= {(int(a), int(b)) for a, b in session.execute(stmt)}
     fresh = 0
     for pair in pairs:
         key = (

@@ -45,6 +45,7 @@ from sijill.social.people import age_on, fetch_frame, is_deceased, persons_frame
 logger = logging.getLogger(__name__)
 RECIPIENT_DECEASED = "recipient deceased"
 ADULT_AGE = 18
+_CHUNK = 5000  # ids per IN list
 
 
 @dataclass
@@ -280,32 +281,46 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
 
     Why never-a-member only: a child the register knows but whom a household removed (or who
     left) must not come back by itself; the follower only places those no household holds.
+    Why two reads: the parent relations are few (births declared to the live register), so
+    they are read first and the memberships of those parents only; one join led by the
+    memberships would walk a million of them on every cycle.
     """
-    child, parent, held = aliased(Person), aliased(Person), aliased(HouseholdMember)
-    ever_member = exists().where(held.person_id == child.id)
-    stmt = (
-        select(
-            child.id,
-            child.uin,
-            child.sex,
-            child.birth_date,
-            HouseholdMember.household_id,
-            HouseholdMember.relationship,
-            PersonRelation.relation,
+    held = aliased(HouseholdMember)
+    relations = session.execute(  # led by the relations: the only table of the FROM
+        select(PersonRelation.person_id, PersonRelation.relation, PersonRelation.relative_id).where(
+            ~exists().where(held.person_id == PersonRelation.person_id)
         )
-        .join(PersonRelation, PersonRelation.person_id == child.id)
-        .join(parent, parent.id == PersonRelation.relative_id)
-        .join(HouseholdMember, HouseholdMember.person_id == parent.id)
-        .join(Household, Household.id == HouseholdMember.household_id)
-        .where(
-            child.status == PERSON_ACTIVE,
-            (child.death_date.is_(None)) | (child.death_date == ""),
-            HouseholdMember.status == MEMBER_ACTIVE,
-            Household.status == HOUSEHOLD_ACTIVE,
-            ~ever_member,
+    ).all()
+    children: list[tuple[int, str | None, str, str, str, int]] = []
+    ids = sorted({int(r[0]) for r in relations})
+    for i in range(0, len(ids), _CHUNK):
+        stmt = select(Person.id, Person.uin, Person.sex, Person.birth_date).where(
+            Person.id.in_(ids[i : i + _CHUNK]),
+            Person.status == PERSON_ACTIVE,
+            (Person.death_date.is_(None)) | (Person.death_date == ""),
         )
-    )
-    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+        alive = {int(p): (u, str(x), str(b)) for p, u, x, b in session.execute(stmt)}
+        children += [(c, *alive[c], str(rel), int(parent)) for c, rel, parent in relations if c in alive]
+    if not children:
+        return []
+    parents = sorted({c[5] for c in children})
+    membership: dict[int, tuple[int, str]] = {}
+    for i in range(0, len(parents), _CHUNK):
+        members = (
+            select(HouseholdMember.person_id, HouseholdMember.household_id, HouseholdMember.relationship)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(
+                HouseholdMember.person_id.in_(parents[i : i + _CHUNK]),
+                HouseholdMember.status == MEMBER_ACTIVE,
+                Household.status == HOUSEHOLD_ACTIVE,
+            )
+        )
+        membership.update({int(p or 0): (int(h), str(r)) for p, h, r in session.execute(members)})
+    return [
+        (c, u, x, b, *membership[parent], relation)
+        for c, u, x, b, relation, parent in children
+        if parent in membership
+    ]
 
 
 def _follow_births(session: Session, out: FollowOutcome) -> None:

@@ -5,7 +5,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, String, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Person
@@ -93,6 +94,13 @@ def days(values: pd.Series, missing: int) -> pd.Series:
     return pd.Series(number, index=values.index)
 
 
+def _variable(session: Session, name: str) -> Any:
+    """Return the SQL of one socio-economic variable of a household, as text, in the backend's words."""
+    if session.connection().dialect.name == "postgresql":
+        return cast(Household.variables, JSONB).op("->>")(literal(name, String))
+    return func.json_extract(Household.variables, literal(f'$."{name}"', String))
+
+
 def _households(session: Session) -> pd.DataFrame:
     stmt = (
         select(
@@ -100,7 +108,7 @@ def _households(session: Session) -> pd.DataFrame:
             Household.commune,
             Household.urban,
             Household.region_code,
-            Household.variables["head_marital_status"].as_string(),
+            _variable(session, "head_marital_status"),
             HouseholdScore.score,
             HouseholdScore.model_version,
         )
@@ -117,8 +125,7 @@ def _households(session: Session) -> pd.DataFrame:
         "score",
         "model_version",
     ]
-    # A JSON path is bound with the dialect's own processing: Core execution, not the raw cursor.
-    frame = pd.DataFrame.from_records(session.connection().execute(stmt).fetchall(), columns=columns)
+    frame = fetch_frame(session, stmt, columns)
     frame["urban"] = frame["urban"].astype(bool)
     frame["score"] = frame["score"].astype("float64")
     return frame

@@ -16,7 +16,7 @@ from sqlalchemy import Text, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert
+from sijill.db.bulk import bulk_insert_tuples, db_timestamp
 from sijill.social.config import IndexSpec, index_checksum, load_index
 from sijill.social.errors import HouseholdNotFound, InvalidConfiguration
 from sijill.social.index import ScoreExplanation, explain_score, score_frame
@@ -172,18 +172,18 @@ def _write_scores(
             session.execute(
                 delete(HouseholdScore).where(HouseholdScore.household_id.in_(ids[i : i + _CHUNK]))
             )
-    now = utcnow()
+    now = db_timestamp(session, utcnow())
+    names = ["household_id", "model_version", "household_version", "score", "computed_at"]
     rows = [
-        {
-            "household_id": h,
-            "model_version": version,
-            "household_version": int(v),
-            "score": float(s),
-            "computed_at": now,
-        }
-        for h, v, s in zip(ids, frame["version"], scores, strict=True)
+        (h, version, v, s, now)
+        for h, v, s in zip(
+            ids,
+            frame["version"].astype("int64").tolist(),
+            scores.astype("float64").tolist(),
+            strict=True,
+        )
     ]
-    bulk_insert(session, HouseholdScore.__table__, rows)
+    bulk_insert_tuples(session, HouseholdScore.__table__, names, rows)
 
 
 def explain_household(*, session: Session, household_id: int) -> dict[str, Any]:

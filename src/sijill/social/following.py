@@ -360,8 +360,10 @@ def follow_register(*, session: Session) -> FollowOutcome:
     """Apply the register's births, deaths and merges to households and unpaid entitlements."""
     out = FollowOutcome()
     _follow_births(session, out)
-    _follow_merges(session, _active_members(session, affected_only=True), out)
     affected = _active_members(session, affected_only=True)
+    if affected["merged_into"].notna().any():  # memberships moved: read them again
+        _follow_merges(session, affected, out)
+        affected = _active_members(session, affected_only=True)
     dead = affected[is_deceased(affected.fillna({"person_status": "", "death_date": ""}))]
     if len(dead):
         households = sorted(int(h) for h in dead["household_id"].unique())

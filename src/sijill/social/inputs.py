@@ -218,7 +218,7 @@ def _with_schooling(members: pd.DataFrame, schooling: pd.DataFrame) -> pd.DataFr
 
 def _flags(session: Session) -> pd.DataFrame:
     stmt = select(HouseholdFlag.household_id, HouseholdFlag.kind).distinct()
-    return pd.DataFrame.from_records(session.execute(stmt).all(), columns=["household_id", "kind"])
+    return fetch_frame(session, stmt, ["household_id", "kind"])
 
 
 def emergency_households(*, session: Session, period: str, programs: Iterable[str]) -> dict[str, set[int]]:

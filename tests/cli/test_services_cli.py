@@ -158,3 +158,8 @@ def test_agencies_notify_every_runs_as_a_dispatcher_for_its_rounds(register_url:
     assert "3 rounds done" in result.stdout
     refused = sijill("agencies", "notify", "--every", "0", "--db", register_url)
     assert refused.returncode == 2 and "--every" in refused.stderr
+
+
+def test_agencies_notify_rounds_without_every_is_a_usage_error(register_url: str) -> None:
+    result = sijill("agencies", "notify", "--rounds", "2", "--db", register_url)
+    assert result.returncode == 2 and "--rounds needs --every" in result.stderr

@@ -190,6 +190,38 @@ def test_a_new_version_of_a_held_record_keeps_its_person(
         assert resolve_source_id(session=session, source="civil", source_id=held["acte_id"]) == before
 
 
+def test_a_matcher_catches_up_with_ingests_and_merges_made_through_another(
+    engine: Engine, split_build: dict[str, list[dict[str, str]]]
+) -> None:
+    """Two matchers on one register: what one writes (ingests, an operator's merge), the other
+    reads at its next catch-up, and ends as a matcher loaded afresh would be."""
+    from sijill.register.models import PERSON_ACTIVE, Person
+    from sijill.register.operators import merge_persons
+
+    with session_scope(engine) as session:
+        watcher = Matcher.load(session, today=TODAY)
+        writer = Matcher.load(session, today=TODAY)
+    for i in range(5):
+        for source in SOURCES:
+            with writer_session(engine) as session:
+                ingest_record(session, writer, source, split_build[source][i], by="test")
+    with session_scope(engine) as session:
+        survivor, absorbed = session.scalars(
+            select(Person.uin).where(Person.status == PERSON_ACTIVE).order_by(Person.id).limit(2)
+        ).all()
+    with writer_session(engine) as session:
+        merge_persons(session, survivor_uin=survivor, absorbed_uin=absorbed, reason="test", by="op")
+    assert _state(watcher) != _state(writer) or absorbed in watcher.uin_of.values()
+    with session_scope(engine) as session:
+        assert watcher.catch_up(session) > 0
+        fresh = Matcher.load(session, today=TODAY)
+        assert watcher.catch_up(session) == 0  # nothing new since
+    assert _state(watcher) == _state(fresh)
+    assert watcher.index.tf.counts == fresh.index.tf.counts
+    assert watcher.held == fresh.held
+    assert watcher.uin_of == fresh.uin_of and absorbed not in watcher.uin_of.values()
+
+
 def _ingest_share(url: str, rows: list[tuple[str, dict[str, str]]]) -> None:
     """Ingest rows one transaction each with this process's own matcher, as an API worker does."""
     engine = create_engine_for(url)
@@ -253,7 +285,7 @@ def test_concurrent_ingests_and_events_in_several_processes_give_the_persons_of_
     for p in workers:
         p.start()
     for p in workers:
-        p.join()
+        p.join(timeout=600)
         assert p.exitcode == 0
     with session_scope(engine) as session:
         events = consume(session, subscriber="agency", limit=10_000)

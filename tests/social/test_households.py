@@ -354,6 +354,7 @@ def test_a_birth_declared_to_the_register_joins_the_mothers_household_once(
     son = _declare_birth(register, sex="M", born=born, mother=register.uin("s"), father=register.uin("h"))
     grandchild = _declare_birth(register, sex="F", born=born, mother=register.uin("d"))
     _declare_birth(register, sex="F", born=born, mother=register.uin("lone"))  # in no household
+    _declare_birth(register, sex="M", born="2025-11-30", mother=register.uin("s"))  # before the declaration
     with session_scope(register.engine) as session:
         followed = follow_register(session=session)
     assert followed.births == 2

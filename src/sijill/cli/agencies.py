@@ -173,7 +173,11 @@ def notify(
 
     import httpx
 
+    from sijill.errors import SijillError, UsageError
+
     if every is None:
+        if rounds is not None:
+            raise UsageError("--rounds needs --every")
         with httpx.Client(timeout=timeout) as client:
             subscriptions, sent, refused = _notify_round(db, client)
         console.print(f"{subscriptions} subscriptions: {sent} events sent, {refused} not acknowledged")
@@ -184,7 +188,11 @@ def notify(
     with httpx.Client(timeout=timeout) as client:
         while rounds is None or done < rounds:
             started = time.monotonic()
-            subscriptions, sent, refused = _notify_round(db, client)
+            try:
+                subscriptions, sent, refused = _notify_round(db, client)
+            except SijillError as exc:  # the register busy or down: try again next round
+                err_console.print(f"round {done + 1}: {exc}", highlight=False)
+                subscriptions, sent, refused = 0, 0, 0
             done += 1
             if sent or refused:
                 console.print(
@@ -197,22 +205,32 @@ def notify(
 
 
 def _notify_round(db: str | None, client: "httpx.Client") -> tuple[int, int, int]:
-    """Notify every live subscription once; return (subscriptions, events sent, not acknowledged)."""
+    """Notify every live subscription once; return (subscriptions, events sent, not acknowledged).
+
+    Why no writer lock: a subscriber may take seconds to answer, and neither the subscription's
+    cursor nor the audit chain needs the register's lock, so ingests and events go on beside it.
+    """
     from sijill.api.settings import ApiSettings
+    from sijill.cli.database import register_engine
+    from sijill.db.engine import session_scope
     from sijill.identity import registry_signing_key
     from sijill.identity.notify import live_subscriptions, notify_subscription
 
-    with open_register(db, write=False) as session:
-        subscriptions = live_subscriptions(session=session)
-    sent, refused = 0, 0
-    for subscription_id in subscriptions:
-        with open_register(db, write=True) as session:  # one subscription, one unit of work
-            count = notify_subscription(
-                session=session,
-                subscription_id=subscription_id,
-                client=client,
-                key=registry_signing_key(session=session),
-                registry_id=ApiSettings().registry_id,
-            )
-        sent, refused = sent + (count or 0), refused + (count is None)
+    engine = register_engine(db, write=True)
+    try:
+        with session_scope(engine) as session:
+            subscriptions = live_subscriptions(session=session)
+        sent, refused = 0, 0
+        for subscription_id in subscriptions:
+            with session_scope(engine) as session:  # one subscription, one unit of work
+                count = notify_subscription(
+                    session=session,
+                    subscription_id=subscription_id,
+                    client=client,
+                    key=registry_signing_key(session=session),
+                    registry_id=ApiSettings().registry_id,
+                )
+            sent, refused = sent + (count or 0), refused + (count is None)
+    finally:
+        engine.dispose()
     return len(subscriptions), sent, refused

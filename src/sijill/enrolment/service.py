@@ -95,6 +95,7 @@ def enrol_person(
     place = place or EnrolmentPlace(desk_number())
     parsed = _checked(session, form, place.number, today or matcher.today)
     row = raw_row(form, place.number)
+    matcher.catch_up(session)  # decide on the register as it stands, others' writes included
     result = matcher.match(ENROLMENT_SOURCE, row)
     if result.decision == INVALID:
         raise EnrolmentRefused(f"the form cannot be used: {result.reason}")

@@ -42,9 +42,20 @@ from sijill.linkage.online import OnlineScorer
 from sijill.linkage.spec import LinkageSpec, Thresholds
 from sijill.linkage.training import same_source_threshold
 from sijill.names import SpellingDictionary
-from sijill.outbox import EVENT_LINK, EVENT_MERGE, EVENT_NEW_PERSON, OutboxEvent, publish, publish_many
+from sijill.outbox import (
+    EVENT_CORRECTION,
+    EVENT_LINK,
+    EVENT_MERGE,
+    EVENT_NEW_PERSON,
+    EVENT_SPLIT,
+    EVENT_UNDO,
+    OutboxEvent,
+    publish,
+    publish_many,
+)
 from sijill.register.assign import assign_persons
 from sijill.register.models import PERSON_MERGED, Link, Person
+from sijill.register.persons import hold_writer_lock
 from sijill.sources import (
     ACCEPTED,
     QUARANTINED,
@@ -60,6 +71,10 @@ LINK, REVIEW, NEW, INVALID = "link", "review", "new", "invalid"
 INCOMING_ID = -1  # the record id an incoming record is scored under before it is stored
 # The payload keys of outbox events that name other persons whose records may have moved.
 _NAMED_UINS = ("absorbed_uin", "new_uin", "into")
+# The outbox events after which a person's records may have moved or changed.
+_LINKAGE_KINDS = (EVENT_NEW_PERSON, EVENT_LINK, EVENT_MERGE, EVENT_SPLIT, EVENT_UNDO, EVENT_CORRECTION)
+# More new records than this since a matcher last looked (a delta build): load it again whole.
+RELOAD_AFTER = 200_000
 MAX_CANDIDATES = 10  # candidates reported with a result, strongest first
 _EXTRA_COLUMNS = ("source_id", "given_ar", "given_lat")
 
@@ -180,20 +195,43 @@ class Matcher:
         top_record, top_event = _watermarks(session)
         if top_record <= self.seen_record and top_event <= self.seen_event:
             return 0
-        ids = set(session.scalars(select(SourceRecord.id).where(SourceRecord.id > self.seen_record)))
+        if top_record - self.seen_record > RELOAD_AFTER:  # a delta build elsewhere: read it all again
+            fresh = Matcher.load(session, today=self.today)
+            self.__dict__.update(fresh.__dict__)
+            return len(self.index)
+        added = session.execute(
+            select(SourceRecord.id, SourceRecord.previous_id).where(SourceRecord.id > self.seen_record)
+        ).all()
+        ids = {int(r) for r, _ in added} | {
+            int(p) for _, p in added if p is not None
+        }  # and what they replace
         rows = session.execute(
             select(OutboxEvent.uin, OutboxEvent.payload).where(
-                OutboxEvent.id > self.seen_event, OutboxEvent.id <= top_event
+                OutboxEvent.id > self.seen_event,
+                OutboxEvent.id <= top_event,
+                OutboxEvent.kind.in_(_LINKAGE_KINDS),
             )
         ).all()
         uins = {str(u) for u, _ in rows if u}
         uins |= {str(p[k]) for _, p in rows for k in _NAMED_UINS if isinstance(p, dict) and p.get(k)}
         uins |= {str(u) for _, p in rows if isinstance(p, dict) for u in p.get("uins") or []}
-        if uins:
-            persons = list(session.scalars(select(Person.id).where(Person.uin.in_(sorted(uins)))))
-            ids |= set(session.scalars(select(Link.source_record_id).where(Link.person_id.in_(persons))))
-            members = self.index.members
-            ids |= {int(self.index.record_ids[slot]) for p in persons for slot in members.get(p, [])}
+        named = [
+            row
+            for part in _chunks(sorted(uins))
+            for row in session.execute(
+                select(Person.id, Person.uin, Person.status).where(Person.uin.in_(part))
+            )
+        ]
+        persons = [int(p) for p, _, _ in named]
+        for pid, uin, status in named:  # a person merged away holds no record left to refresh
+            if status == PERSON_MERGED:
+                self.uin_of.pop(int(pid), None)
+            else:
+                self.uin_of[int(pid)] = str(uin)
+        for part in _chunks(persons):
+            ids |= set(session.scalars(select(Link.source_record_id).where(Link.person_id.in_(part))))
+        members = self.index.members
+        ids |= {int(self.index.record_ids[slot]) for p in persons for slot in members.get(p, [])}
         if ids:
             self.refresh(session, sorted(ids))
         self.seen_record, self.seen_event = max(self.seen_record, top_record), max(self.seen_event, top_event)
@@ -208,11 +246,10 @@ class Matcher:
         for rid in set(record_ids) - {int(r) for r in accepted["record_id"]}:
             if rid in index.slot_of:
                 index.remove(rid)
-        links = dict(
-            session.execute(
-                select(Link.source_record_id, Link.person_id).where(Link.source_record_id.in_(record_ids))
-            ).all()
-        )
+        links: dict[int, int] = {}
+        for part in _chunks(list(record_ids)):
+            stmt = select(Link.source_record_id, Link.person_id).where(Link.source_record_id.in_(part))
+            links.update({int(r): int(p) for r, p in session.execute(stmt).all()})
         for record in accepted.to_dict("records"):
             seen_ar, seen_la = index.given_seen
             features = record_features(
@@ -224,10 +261,14 @@ class Matcher:
             features.update({c: record.get(c) for c in _EXTRA_COLUMNS})
             index.add(features, links.get(int(record["record_id"])))
             self.held[(str(record["source"]), str(record["source_id"]))] = int(record["record_id"])
-        persons = set(links.values())
-        rows = session.execute(
-            select(Person.id, Person.uin, Person.status).where(Person.id.in_(persons))
-        ).all()
+        persons = sorted(set(links.values()))
+        rows = [
+            row
+            for part in _chunks(persons)
+            for row in session.execute(
+                select(Person.id, Person.uin, Person.status).where(Person.id.in_(part))
+            )
+        ]
         for pid, uin, status in rows:
             if status == PERSON_MERGED:
                 self.uin_of.pop(pid, None)
@@ -327,6 +368,11 @@ class Matcher:
         return out
 
 
+def _chunks(values: list[Any], size: int = 10_000) -> list[list[Any]]:
+    """Split ids into IN lists under every backend's parameter limit."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
 def _watermarks(session: Session) -> tuple[int, int]:
     """Return the newest source record id and outbox event id of the register."""
     top_record = session.scalar(select(func.max(SourceRecord.id)))
@@ -370,7 +416,11 @@ def _store_record(
 def _records_frame(session: Session, ids: list[int]) -> pd.DataFrame:
     """Return these records as `load_records` returns records, with their status."""
     columns = [getattr(SourceRecord, c) for c in (*RECORD_COLUMNS, "status")]
-    rows = session.execute(select(*columns).where(SourceRecord.id.in_(ids))).all()
+    rows = [
+        row
+        for part in _chunks(ids)
+        for row in session.execute(select(*columns).where(SourceRecord.id.in_(part)))
+    ]
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=[*RECORD_COLUMNS, "status"])
     return frame.rename(columns={"id": "record_id"})
 
@@ -400,6 +450,7 @@ def ingest_record(
 
     The matcher first catches up with what other processes wrote (`Matcher.catch_up`)."""
     start = time.perf_counter()
+    hold_writer_lock(session)  # re-entrant: the watermarks are only valid under the lock
     matcher.catch_up(session)
     incoming = matcher.parse(source, row)
     if isinstance(incoming, str):

@@ -1,8 +1,9 @@
 """Keep households in line with the population register: births, deaths and merges follow.
 
 When the register records a birth whose mother (else father) is an active member of a
-household, the child joins that household from the day of birth, as the parent's son or
-daughter (the head's grandchild when the parent is a son or daughter of the head), so the
+household and the child was born since the household was declared, the child joins that
+household from the day of birth, as the parent's son or daughter (the head's grandchild when
+the parent is a son or daughter of the head), so the
 birth grant and the child allowances reach it without a change request. A child who has
 ever been a member of a household is never added again: a removal by a change request
 stands. When the register records a death, the person's membership ends on the date of death, a
@@ -281,6 +282,9 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
 
     Why never-a-member only: a child the register knows but whom a household removed (or who
     left) must not come back by itself; the follower only places those no household holds.
+    Why born since the declaration: a parent is also recorded for persons enrolled at any age
+    (`sijill.enrolment`); a person born before the household was declared and not declared in
+    it is not a newborn of it, and joins only by a change request.
     Why two reads: the parent relations are few (births declared to the live register), so
     they are read first and the memberships of those parents only; one join led by the
     memberships would walk a million of them on every cycle.
@@ -291,7 +295,7 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
             ~exists().where(held.person_id == PersonRelation.person_id)
         )
     ).all()
-    children: list[tuple[int, str | None, str, str, str, int]] = []
+    alive: dict[int, tuple[str | None, str, str]] = {}
     ids = sorted({int(r[0]) for r in relations})
     for i in range(0, len(ids), _CHUNK):
         stmt = select(Person.id, Person.uin, Person.sex, Person.birth_date).where(
@@ -299,15 +303,20 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
             Person.status == PERSON_ACTIVE,
             (Person.death_date.is_(None)) | (Person.death_date == ""),
         )
-        alive = {int(p): (u, str(x), str(b)) for p, u, x, b in session.execute(stmt)}
-        children += [(c, *alive[c], str(rel), int(parent)) for c, rel, parent in relations if c in alive]
+        alive.update({int(p): (u, str(x), str(b)) for p, u, x, b in session.execute(stmt)})
+    children = [(c, *alive[c], str(rel), int(parent)) for c, rel, parent in relations if c in alive]
     if not children:
         return []
     parents = sorted({c[5] for c in children})
-    membership: dict[int, tuple[int, str]] = {}
+    membership: dict[int, tuple[int, str, str]] = {}
     for i in range(0, len(parents), _CHUNK):
         members = (
-            select(HouseholdMember.person_id, HouseholdMember.household_id, HouseholdMember.relationship)
+            select(
+                HouseholdMember.person_id,
+                HouseholdMember.household_id,
+                HouseholdMember.relationship,
+                Household.declared_on,
+            )
             .join(Household, Household.id == HouseholdMember.household_id)
             .where(
                 HouseholdMember.person_id.in_(parents[i : i + _CHUNK]),
@@ -315,11 +324,11 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
                 Household.status == HOUSEHOLD_ACTIVE,
             )
         )
-        membership.update({int(p or 0): (int(h), str(r)) for p, h, r in session.execute(members)})
+        membership.update({int(p or 0): (int(h), str(r), str(d)) for p, h, r, d in session.execute(members)})
     return [
-        (c, u, x, b, *membership[parent], relation)
+        (c, u, x, b, *membership[parent][:2], relation)
         for c, u, x, b, relation, parent in children
-        if parent in membership
+        if parent in membership and b >= membership[parent][2]  # born since the household was declared
     ]
 
 

@@ -397,3 +397,23 @@ def test_a_newborn_removed_from_the_household_is_not_added_back(make_register: M
     with session_scope(register.engine) as session:
         assert follow_register(session=session).births == 0
     assert [m[2] for m in _members(register, "x") if m[0] == son] == ["ended"]
+
+
+def test_a_newborn_whose_mother_was_merged_since_joins_the_survivors_household(
+    make_register: Make, tmp_path: Path
+) -> None:
+    from sijill.register.operators import merge_persons
+
+    register = make_register(
+        [P("h", "M", "1975-01-01"), P("s", "F", "1980-01-01"), P("twice", "F", "1980-01-02")]
+    )
+    import_survey(register, [H("x", [("h", "head"), ("s", "spouse")])], tmp_path / "h.csv")
+    born = date.today().replace(day=1).isoformat()
+    son = _declare_birth(register, sex="M", born=born, mother=register.uin("twice"))
+    with writer_session(register.engine) as session:  # the mother was registered twice
+        merge_persons(
+            session, survivor_uin=register.uin("s"), absorbed_uin=register.uin("twice"), reason="t", by="op"
+        )
+    with session_scope(register.engine) as session:
+        assert follow_register(session=session).births == 1
+    assert _members(register, "x")[-1] == (son, "son", "active", None)

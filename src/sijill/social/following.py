@@ -307,6 +307,8 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
     children = [(c, *alive[c], str(rel), int(parent)) for c, rel, parent in relations if c in alive]
     if not children:
         return []
+    survivor = _parents_now(session, sorted({c[5] for c in children}))
+    children = [(*c[:5], survivor.get(c[5], c[5])) for c in children]
     parents = sorted({c[5] for c in children})
     membership: dict[int, tuple[int, str, str]] = {}
     for i in range(0, len(parents), _CHUNK):
@@ -330,6 +332,17 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
         for c, u, x, b, relation, parent in children
         if parent in membership and b >= membership[parent][2]  # born since the household was declared
     ]
+
+
+def _parents_now(session: Session, parents: list[int]) -> dict[int, int]:
+    """Return the surviving person of each parent merged since the birth (the few that were)."""
+    merged: list[int] = []
+    for i in range(0, len(parents), _CHUNK):
+        stmt = select(Person.id).where(
+            Person.id.in_(parents[i : i + _CHUNK]), Person.merged_into.is_not(None)
+        )
+        merged += [int(p) for p in session.scalars(stmt)]
+    return {p: _survivor(session, p) for p in merged}
 
 
 def _follow_births(session: Session, out: FollowOutcome) -> None:

@@ -63,6 +63,19 @@ def _partition(engine: Engine) -> set[frozenset[tuple[str, str]]]:
     return {frozenset(g) for g in groups.values()}
 
 
+def _rebuilt_partition(engine: Engine, sources: Path, tmp_path: Path) -> set[frozenset[tuple[str, str]]]:
+    """Return the partition of a full rebuild of the sources with the register's own model."""
+    with session_scope(engine) as session:
+        model = latest_model(session=session)
+        assert model is not None
+        settings = model.settings
+    rebuilt = create_engine_for(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    _build(rebuilt, sources, model=settings)
+    full = _partition(rebuilt)
+    rebuilt.dispose()
+    return full
+
+
 def _fingerprint(engine: Engine) -> dict[str, str]:
     out = {}
     with engine.connect() as con:
@@ -118,14 +131,7 @@ def test_online_ingests_give_the_persons_of_a_full_rebuild(
     engine: Engine, split_build: dict[str, list[dict[str, str]]], small_sources: Path, tmp_path: Path
 ) -> None:
     _ingest_all(engine, split_build)
-    with session_scope(engine) as session:
-        model = latest_model(session=session)
-        assert model is not None
-        settings = model.settings
-    rebuilt = create_engine_for(f"sqlite:///{tmp_path / 'rebuilt.db'}")
-    _build(rebuilt, small_sources, model=settings)
-    online, full = _partition(engine), _partition(rebuilt)
-    rebuilt.dispose()
+    online, full = _partition(engine), _rebuilt_partition(engine, small_sources, tmp_path)
     differ = online ^ full
     assert not differ, f"{len(differ)} groups differ: {sorted(map(sorted, differ))[:6]}"
 
@@ -297,14 +303,7 @@ def test_concurrent_ingests_and_events_in_several_processes_give_the_persons_of_
     assert kinds.count("death") == 5 and kinds.count("birth") == 5
     assert len(uins) == len(set(uins)) == len(people)
     assert all(people[u] == "deceased" for u in adults[1:])
-    with session_scope(engine) as session:
-        model = latest_model(session=session)
-        assert model is not None
-        settings = model.settings
-    rebuilt = create_engine_for(f"sqlite:///{tmp_path / 'rebuilt.db'}")
-    _build(rebuilt, small_sources, model=settings)
-    full = _partition(rebuilt)
-    rebuilt.dispose()
+    full = _rebuilt_partition(engine, small_sources, tmp_path)
     known = set().union(*full)
     online = {g & known for g in _partition(engine)} - {frozenset()}
     differ = online ^ full

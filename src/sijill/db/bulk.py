@@ -59,6 +59,12 @@ def _as_tuples(
     return out
 
 
+def in_chunks(values: Sequence[Any], size: int = 5000) -> list[list[Any]]:
+    """Split values for IN lists, each under every backend's parameter limit."""
+    items = list(values)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def db_timestamp(session: Session, value: datetime) -> Any:
     """Return a timestamp as `bulk_insert_tuples` must be given it on this backend."""
     return _sqlite_datetime()(value) if session.connection().dialect.name == "sqlite" else value

@@ -12,9 +12,6 @@ from sijill.linkage.models import REVIEW_MATCH, REVIEW_NON_MATCH, REVIEW_PENDING
 DECISIONS = {"match": REVIEW_MATCH, "non_match": REVIEW_NON_MATCH}
 
 
-_CHUNK = 10_000  # ids per IN list, under every backend's parameter limit
-
-
 def reviewer_constraints(*, session: Session) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Return the (must-link, cannot-link) record pairs decided by reviewers."""
     stmt = select(ReviewItem.record_id_l, ReviewItem.record_id_r, ReviewItem.status).where(
@@ -27,23 +24,27 @@ def reviewer_constraints(*, session: Session) -> tuple[list[tuple[int, int]], li
     return must, cannot
 
 
+def _key(pair: dict[str, Any]) -> tuple[int, int]:
+    """Return a pair's records in the order the queue stores them (smaller id first)."""
+    left, right = int(pair["record_id_l"]), int(pair["record_id_r"])
+    return min(left, right), max(left, right)
+
+
 def queue_for_review(*, session: Session, pairs: list[dict[str, Any]]) -> int:
     """Add pairs not queued before; return how many are new."""
     if not pairs:
         return 0
-    lefts = sorted({min(p["record_id_l"], p["record_id_r"]) for p in pairs})
-    known: set[tuple[int, int]] = set()
-    for i in range(0, len(lefts), _CHUNK):  # only the queued pairs these records could repeat
-        stmt = select(ReviewItem.record_id_l, ReviewItem.record_id_r).where(
-            ReviewItem.record_id_l.in_(lefts[i : i + _CHUNK])
+    keys = sorted({_key(p) for p in pairs})
+    known = {  # only these pairs, if queued before: never the whole queue
+        (int(a), int(b))
+        for chunk in _chunks(keys)
+        for a, b in session.execute(
+            select(ReviewItem.record_id_l, ReviewItem.record_id_r).where(_pair_in(chunk))
         )
-        known |= {(int(a), int(b)) for a, b in session.execute(stmt)}
+    }
     fresh = 0
     for pair in pairs:
-        key = (
-            min(pair["record_id_l"], pair["record_id_r"]),
-            max(pair["record_id_l"], pair["record_id_r"]),
-        )
+        key = _key(pair)
         if key in known:
             continue
         known.add(key)

@@ -22,7 +22,7 @@ a rebuild would give it a person of its own, which is the one difference from th
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from sijill.db.bulk import in_chunks
 from sijill.errors import LinkageError, UsageError
 from sijill.history import record_events
 from sijill.linkage import latest_model, load_records, load_spellings, queue_for_review, reviewer_constraints
@@ -217,18 +218,14 @@ class Matcher:
         uins |= {str(u) for _, p in rows if isinstance(p, dict) for u in p.get("uins") or []}
         named = [
             row
-            for part in _chunks(sorted(uins))
+            for part in in_chunks(sorted(uins))
             for row in session.execute(
                 select(Person.id, Person.uin, Person.status).where(Person.uin.in_(part))
             )
         ]
         persons = [int(p) for p, _, _ in named]
-        for pid, uin, status in named:  # a person merged away holds no record left to refresh
-            if status == PERSON_MERGED:
-                self.uin_of.pop(int(pid), None)
-            else:
-                self.uin_of[int(pid)] = str(uin)
-        for part in _chunks(persons):
+        self._note_uins(named)  # a person merged away holds no record left to refresh
+        for part in in_chunks(persons):
             ids |= set(session.scalars(select(Link.source_record_id).where(Link.person_id.in_(part))))
         members = self.index.members
         ids |= {int(self.index.record_ids[slot]) for p in persons for slot in members.get(p, [])}
@@ -247,7 +244,7 @@ class Matcher:
             if rid in index.slot_of:
                 index.remove(rid)
         links: dict[int, int] = {}
-        for part in _chunks(list(record_ids)):
+        for part in in_chunks(list(record_ids)):
             stmt = select(Link.source_record_id, Link.person_id).where(Link.source_record_id.in_(part))
             links.update({int(r): int(p) for r, p in session.execute(stmt).all()})
         for record in accepted.to_dict("records"):
@@ -264,16 +261,20 @@ class Matcher:
         persons = sorted(set(links.values()))
         rows = [
             row
-            for part in _chunks(persons)
+            for part in in_chunks(persons)
             for row in session.execute(
                 select(Person.id, Person.uin, Person.status).where(Person.id.in_(part))
             )
         ]
-        for pid, uin, status in rows:
+        self._note_uins(rows)
+
+    def _note_uins(self, persons: Sequence[Any]) -> None:
+        """Keep the UIN of each (id, UIN, status) person, and drop those merged away."""
+        for pid, uin, status in persons:
             if status == PERSON_MERGED:
-                self.uin_of.pop(pid, None)
+                self.uin_of.pop(int(pid), None)
             else:
-                self.uin_of[pid] = uin
+                self.uin_of[int(pid)] = str(uin)
 
     def parse(self, source: str, row: Mapping[str, str], record_id: int = INCOMING_ID) -> _Incoming | str:
         """Parse a raw extract row as ingestion does; return the record, or why it is invalid."""
@@ -368,11 +369,6 @@ class Matcher:
         return out
 
 
-def _chunks(values: list[Any], size: int = 10_000) -> list[list[Any]]:
-    """Split ids into IN lists under every backend's parameter limit."""
-    return [values[i : i + size] for i in range(0, len(values), size)]
-
-
 def _watermarks(session: Session) -> tuple[int, int]:
     """Return the newest source record id and outbox event id of the register."""
     top_record = session.scalar(select(func.max(SourceRecord.id)))
@@ -418,7 +414,7 @@ def _records_frame(session: Session, ids: list[int]) -> pd.DataFrame:
     columns = [getattr(SourceRecord, c) for c in (*RECORD_COLUMNS, "status")]
     rows = [
         row
-        for part in _chunks(ids)
+        for part in in_chunks(ids)
         for row in session.execute(select(*columns).where(SourceRecord.id.in_(part)))
     ]
     frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=[*RECORD_COLUMNS, "status"])

@@ -15,6 +15,7 @@ events; cycles and cross-checks call it before they read households.
 """
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from sijill.db.base import utcnow
+from sijill.db.bulk import in_chunks
 from sijill.history import record_events
 from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, Person, PersonRelation
 from sijill.social.households import HOUSEHOLD_ENTITY
@@ -46,7 +48,6 @@ from sijill.social.people import age_on, fetch_frame, is_deceased, persons_frame
 logger = logging.getLogger(__name__)
 RECIPIENT_DECEASED = "recipient deceased"
 ADULT_AGE = 18
-_CHUNK = 5000  # ids per IN list
 
 
 @dataclass
@@ -296,10 +297,9 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
         )
     ).all()
     alive: dict[int, tuple[str | None, str, str]] = {}
-    ids = sorted({int(r[0]) for r in relations})
-    for i in range(0, len(ids), _CHUNK):
+    for part in in_chunks(sorted({int(r[0]) for r in relations})):
         stmt = select(Person.id, Person.uin, Person.sex, Person.birth_date).where(
-            Person.id.in_(ids[i : i + _CHUNK]),
+            Person.id.in_(part),
             Person.status == PERSON_ACTIVE,
             (Person.death_date.is_(None)) | (Person.death_date == ""),
         )
@@ -309,9 +309,8 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
         return []
     survivor = _parents_now(session, sorted({c[5] for c in children}))
     children = [(*c[:5], survivor.get(c[5], c[5])) for c in children]
-    parents = sorted({c[5] for c in children})
     membership: dict[int, tuple[int, str, str]] = {}
-    for i in range(0, len(parents), _CHUNK):
+    for part in in_chunks(sorted({c[5] for c in children})):
         members = (
             select(
                 HouseholdMember.person_id,
@@ -321,7 +320,7 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
             )
             .join(Household, Household.id == HouseholdMember.household_id)
             .where(
-                HouseholdMember.person_id.in_(parents[i : i + _CHUNK]),
+                HouseholdMember.person_id.in_(part),
                 HouseholdMember.status == MEMBER_ACTIVE,
                 Household.status == HOUSEHOLD_ACTIVE,
             )
@@ -337,10 +336,8 @@ def _newborns(session: Session) -> list[tuple[int, str | None, str, str, int, st
 def _parents_now(session: Session, parents: list[int]) -> dict[int, int]:
     """Return the surviving person of each parent merged since the birth (the few that were)."""
     merged: list[int] = []
-    for i in range(0, len(parents), _CHUNK):
-        stmt = select(Person.id).where(
-            Person.id.in_(parents[i : i + _CHUNK]), Person.merged_into.is_not(None)
-        )
+    for part in in_chunks(parents):
+        stmt = select(Person.id).where(Person.id.in_(part), Person.merged_into.is_not(None))
         merged += [int(p) for p in session.scalars(stmt)]
     return {p: _survivor(session, p) for p in merged}
 
@@ -352,29 +349,36 @@ def _follow_births(session: Session, out: FollowOutcome) -> None:
         kept = chosen.get(row[0])
         if kept is None or _PARENT_PREFERENCE.get(row[6], 9) < _PARENT_PREFERENCE.get(kept[6], 9):
             chosen[row[0]] = row
-    events = []
+    placed: list[HouseholdMember] = []
     for person_id, uin, sex, born, household_id, parent_is, _relation in sorted(chosen.values()):
         kinship = _CHILD_OF.get(parent_is, "other")
         relationship = ("son" if sex == "M" else "daughter") if kinship == "child" else kinship
         day = born if isinstance(born, str) and len(born) == 10 else date.today().isoformat()
-        member = HouseholdMember(
-            household_id=household_id,
-            person_id=person_id,
-            uin=uin,
-            relationship=relationship,
-            status=MEMBER_ACTIVE,
-            start_date=day,
+        placed.append(
+            HouseholdMember(
+                household_id=household_id,
+                person_id=person_id,
+                uin=uin,
+                relationship=relationship,
+                status=MEMBER_ACTIVE,
+                start_date=day,
+            )
         )
-        session.add(member)
-        session.flush()
+    if not placed:
+        return
+    session.add_all(placed)
+    session.flush()
+    now = utcnow()
+    for household_id, count in Counter(m.household_id for m in placed).items():
         household = session.get(Household, household_id)
         if household is not None:
-            household.version += 1
-            household.updated_at = utcnow()
-        events.append(
-            _event(household_id, "member_born", {"member_id": member.id, "relationship": relationship})
-        )
-        out.births += 1
+            household.version += count
+            household.updated_at = now
+    events = [
+        _event(m.household_id, "member_born", {"member_id": m.id, "relationship": m.relationship})
+        for m in placed
+    ]
+    out.births += len(placed)
     record_events(session=session, build_id=None, events=events)
 
 

@@ -5,10 +5,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, String, case, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from sijill.db.bulk import in_chunks
+from sijill.db.types import json_text
 from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Person
 from sijill.social.households import RELATIONSHIPS
 from sijill.social.models import (
@@ -94,13 +95,6 @@ def days(values: pd.Series, missing: int) -> pd.Series:
     return pd.Series(number, index=values.index)
 
 
-def _variable(session: Session, name: str) -> Any:
-    """Return the SQL of one socio-economic variable of a household, as text, in the backend's words."""
-    if session.connection().dialect.name == "postgresql":
-        return cast(Household.variables, JSONB).op("->>")(literal(name, String))
-    return func.json_extract(Household.variables, literal(f'$."{name}"', String))
-
-
 def _households(session: Session) -> pd.DataFrame:
     stmt = (
         select(
@@ -108,7 +102,7 @@ def _households(session: Session) -> pd.DataFrame:
             Household.commune,
             Household.urban,
             Household.region_code,
-            _variable(session, "head_marital_status"),
+            json_text(session, Household.variables, "head_marital_status"),
             HouseholdScore.score,
             HouseholdScore.model_version,
         )
@@ -133,7 +127,6 @@ def _households(session: Session) -> pd.DataFrame:
 
 _MEMBERSHIP_COLUMNS = MEMBER_COLUMNS[:9]
 _PERSON_COLUMNS = ["person_id", *MEMBER_COLUMNS[9:]]
-_CHUNK = 5000
 
 
 def _persons_of(session: Session, person_ids: Sequence[int] | None) -> pd.DataFrame:
@@ -148,10 +141,9 @@ def _persons_of(session: Session, person_ids: Sequence[int] | None) -> pd.DataFr
     )
     if person_ids is None:
         return fetch_frame(session, stmt, _PERSON_COLUMNS)
-    wanted = sorted(set(person_ids))
     parts = [
-        fetch_frame(session, stmt.where(Person.id.in_(wanted[i : i + _CHUNK])), _PERSON_COLUMNS)
-        for i in range(0, len(wanted), _CHUNK)
+        fetch_frame(session, stmt.where(Person.id.in_(part)), _PERSON_COLUMNS)
+        for part in in_chunks(sorted(set(person_ids)))
     ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=_PERSON_COLUMNS)
 

@@ -7,14 +7,13 @@ from a declared document to a UIN, MASSAR enrolment and attendance, CNSS wages.
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import String, cast, func, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
+from sijill.db.types import json_text
 from sijill.register import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, Link, Person
 from sijill.sources import SUPERSEDED, SourceRecord
 
@@ -146,16 +145,9 @@ def is_deceased(persons: pd.DataFrame) -> pd.Series:
     return (persons["person_status"] == PERSON_DECEASED) | persons["death_date"].fillna("").ne("")
 
 
-def _raw_field(session: Session, field: str) -> Any:
-    """Return the SQL of one field of a record's raw JSON, as text, in the backend's own words."""
-    if session.connection().dialect.name == "postgresql":
-        return cast(SourceRecord.raw, JSONB).op("->>")(literal(field, String))
-    return func.json_extract(SourceRecord.raw, literal(f'$."{field}"', String))
-
-
 def _attribute_frame(session: Session, source: str, field: str) -> pd.DataFrame:
     stmt = (
-        select(Link.person_id, _raw_field(session, field))
+        select(Link.person_id, json_text(session, SourceRecord.raw, field))
         .join(Link, Link.source_record_id == SourceRecord.id)
         .where(SourceRecord.source == source, SourceRecord.status != SUPERSEDED)
     )

@@ -229,3 +229,37 @@ def test_two_accepted_versions_of_one_source_id_are_impossible(engine: Engine, t
         record = session.scalars(select(SourceRecord)).one()
         copy = {c.name: getattr(record, c.name) for c in SourceRecord.__table__.columns if c.name != "id"}
         session.add(SourceRecord(**copy))
+
+
+def test_rows_held_unchanged_are_settled_unparsed_and_the_rest_classified_as_ever(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A delta extract re-sends what the register holds: those rows are settled before the
+    parse, and the rows after them (duplicates, a change, another content for a held id)
+    keep their verdicts."""
+    a = "123456789,BK1,ALAOUI,SAID,05/11/1980,M,1\n"
+    b = "222222222,BK2,BENNANI,AMINA,01/01/1990,F,1\n"
+    bad = "333333333,BK3,IDRISSI,OMAR,31/02/1980,M,1\n"
+    first = tmp_path / "first" / "cnss.csv"
+    first.parent.mkdir()
+    first.write_text(CNSS_HEADER + a + b + bad, encoding="utf-8")
+    _ingest(engine, first)
+    changed_b = b.replace("AMINA", "AMINE")
+    other_a = a.replace(",1\n", ",2\n")
+    second = tmp_path / "second" / "cnss.csv"
+    second.parent.mkdir()
+    second.write_text(CNSS_HEADER + a + changed_b + bad + a + other_a + "\n", encoding="utf-8")
+    outcome = _outcome(engine, second)
+    assert (outcome.read, outcome.unchanged, outcome.accepted, outcome.superseded) == (5, 2, 1, 1)
+    assert outcome.quarantined == {EXACT_DUPLICATE: 1, DUPLICATE_IN_EXTRACT: 1}
+    with session_scope(engine) as session:
+        batch = session.scalars(select(IngestBatch).order_by(IngestBatch.id.desc())).first()
+        assert batch is not None
+        new = session.scalars(select(SourceRecord).where(SourceRecord.batch_id == batch.id)).all()
+        by_line = {r.row_number: r for r in new}
+        assert sorted(by_line) == [3, 5, 6]  # the settled lines 2 and 4 wrote nothing
+        assert by_line[3].status == ACCEPTED and by_line[3].given_lat == "amine"
+        assert by_line[3].previous_id is not None
+        assert by_line[5].reason == "exact duplicate of line 2"
+        assert by_line[6].reason == DUPLICATE_IN_EXTRACT
+    assert (_count(engine, ACCEPTED), _count(engine, SUPERSEDED)) == (2, 1)

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sijill.db.bulk import fetch_tuples
 from sijill.geo import communes
 from sijill.names import SpellingDictionary, loose_key, normalise_arabic, normalise_latin, strict_key
 from sijill.names.keys import form_key, head_key
@@ -40,14 +41,7 @@ def load_records(*, session: Session) -> pd.DataFrame:
         .order_by(SourceRecord.source, SourceRecord.source_id)
     )
     # Millions of rows: fetched as plain tuples from the driver, not as SQLAlchemy rows.
-    connection = session.connection()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled))
-        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=RECORD_COLUMNS)
-    finally:
-        cursor.close()
+    frame = pd.DataFrame.from_records(fetch_tuples(session, stmt), columns=RECORD_COLUMNS)
     return frame.rename(columns={"id": "record_id"})
 
 
@@ -60,9 +54,11 @@ def void_flagged(records: pd.DataFrame) -> pd.DataFrame:
     if "flags" not in records:
         return records
     text = records["flags"].astype(str)
+    some = text.to_numpy(dtype=object) != "[]"  # nearly every record has no flag: skip those
     out = records
     for flag, column in FLAGGED_FIELDS.items():
-        flagged = text.str.contains(f"[\"']{flag}[\"']", regex=True)
+        flagged = np.zeros(len(text), dtype=bool)
+        flagged[some] = text[some].str.contains(f"[\"']{flag}[\"']", regex=True).to_numpy(dtype=bool)
         if flagged.any():
             out = out.copy() if out is records else out
             out[column] = out[column].where(~flagged, None)
@@ -71,7 +67,12 @@ def void_flagged(records: pd.DataFrame) -> pd.DataFrame:
 
 def _name_pairs(arabic: pd.Series, latin: pd.Series) -> tuple[Any, pd.DataFrame]:
     """Return, for each record, the code of its (Arabic, Latin) name, and the distinct names."""
-    codes, _ = pd.factorize(arabic.fillna("\x00") + "\x01" + latin.fillna("\x00"))
+    # Each column factorised alone, the pairs of codes then (as integers, far faster than
+    # joining millions of strings); codes number the pairs in order of first appearance.
+    ar_codes, _ = pd.factorize(arabic, use_na_sentinel=True)
+    la_codes, la_values = pd.factorize(latin, use_na_sentinel=True)
+    pair = (ar_codes.astype("int64") + 1) * (len(la_values) + 1) + la_codes.astype("int64") + 1
+    codes, _ = pd.factorize(pair)
     first = pd.DataFrame({"code": codes}).drop_duplicates("code").index
     distinct = pd.DataFrame({"ar": arabic.to_numpy()[first], "la": latin.to_numpy()[first]})
     return codes, distinct

@@ -91,7 +91,8 @@ class ComponentClustering:
             seen = self._seen_now = self._seen(features)
             x = int(features["record_id"])
             slots = index.candidates(features)
-            env = {**left_side(features, index.columns, NUMERIC_COLUMNS), **index.side(slots)}
+            scored = self._scored_columns()
+            env = {**left_side(features, scored, NUMERIC_COLUMNS), **index.side(slots, columns=scored)}
             scores = self.scorer.score(env, len(slots), index.tf)
             rows: dict[int, dict[str, Any]] = {x: {**features, **self._guard_keys(features, seen)}}
             pairs: dict[tuple[int, int], float] = {}
@@ -101,6 +102,10 @@ class ComponentClustering:
         finally:
             index._count(features, -1)
         return Component(sorted(members), slots, scores, result)
+
+    def _scored_columns(self) -> tuple[str, ...]:
+        """The index's columns the scorer reads (the others are for guards and reports)."""
+        return tuple(c for c in self.index.columns if c in self.scorer.columns)
 
     def _seen(self, features: Mapping[str, Any]) -> tuple[NameCounts, NameCounts]:
         ar, la = self.index.given_seen
@@ -137,7 +142,8 @@ class ComponentClustering:
             lefts, rights = self._unscored(level, pairs)
             if not len(lefts):
                 break
-            env = {**index.side(lefts, "_l"), **index.side(rights)}
+            scored = self._scored_columns()
+            env = {**index.side(lefts, "_l", scored), **index.side(rights, columns=scored)}
             w = self.scorer.score(env, len(lefts), index.tf).match_weight
             ids_l, ids_r = index.record_ids[lefts].tolist(), index.record_ids[rights].tolist()
             for a, b, weight in zip(ids_l, ids_r, w.tolist(), strict=True):

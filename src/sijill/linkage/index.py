@@ -153,6 +153,18 @@ def _known(value: Any) -> bool:
     return value is not None and value is not pd.NA and value == value
 
 
+class _Parts(dict[str, Any]):
+    """The parts (`part_value`) of one record, each read once however many keys use it."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.record = record
+
+    def __missing__(self, part: str) -> Any:
+        value = self[part] = part_value(self.record, part)
+        return value
+
+
 @dataclass
 class _Block:
     """The records of one `BlockKey`: sorted hashes and slots, plus those added since."""
@@ -169,19 +181,22 @@ class _Block:
         values = tuple(part_value(record, c) for c in self.key.stored)
         return hash(values) if all(_known(v) for v in values) else None
 
-    def query_hash(self, record: Mapping[str, Any]) -> int | None:
-        if any(_known(record[c]) for c in self.key.query_null):
+    def query_hash(self, parts: Mapping[str, Any]) -> int | None:
+        """Return the hash of an incoming record's key, from its parts' values (`_Parts`)."""
+        if any(_known(parts[c]) for c in self.key.query_null):
             return None
-        values = tuple(part_value(record, c) for c in self.key.query)
+        values = tuple(parts[c] for c in self.key.query)
         return hash(values) if all(_known(v) for v in values) else None
 
-    def lookup(self, h: int) -> list[Array]:
-        lo = int(np.searchsorted(self.hashes, h, side="left"))
-        hi = int(np.searchsorted(self.hashes, h, side="right"))
-        found = [self.slots[lo:hi]]
-        if h in self.added:
-            found.append(np.asarray(self.added[h], dtype="int64"))
-        return found
+    def lookup(self, h: int) -> Array | None:
+        """Return the slots holding this hash, None when none does."""
+        hashes = self.hashes
+        lo = int(hashes.searchsorted(h, "left"))
+        hi = lo if lo == len(hashes) or hashes[lo] != h else int(hashes.searchsorted(h, "right"))
+        added = self.added.get(h)
+        if added is None:
+            return self.slots[lo:hi] if hi > lo else None
+        return np.concatenate([self.slots[lo:hi], np.asarray(added, dtype="int64")])
 
 
 @dataclass
@@ -366,13 +381,14 @@ class CandidateIndex:
     def candidates(self, features: Mapping[str, Any]) -> Array:
         """Return the slots of the live records a batch build would pair this record with."""
         found: list[Array] = []
+        parts = _Parts(features)
         for block in self.blocks:
-            h = block.query_hash(features)
+            h = block.query_hash(parts)
             if h is None:
                 continue
-            slots = np.concatenate(block.lookup(h))
-            if len(slots):
-                found.append(self._same_key(block.key, features, slots))
+            slots = block.lookup(h)
+            if slots is not None:
+                found.append(self._same_key(block.key, parts, slots))
         if not found:
             return np.empty(0, dtype="int64")
         slots = np.unique(np.concatenate(found))
@@ -380,7 +396,7 @@ class CandidateIndex:
         live: Array = slots[self.alive[slots] & (slots != own)].astype("int64", copy=False)
         return live
 
-    def _same_key(self, key: BlockKey, features: Mapping[str, Any], slots: Array) -> Array:
+    def _same_key(self, key: BlockKey, parts: Mapping[str, Any], slots: Array) -> Array:
         """Keep the slots whose key truly equals the record's (hashes only narrow the search)."""
         keep = np.ones(len(slots), dtype=bool)
         for query, stored in zip(key.query, key.stored, strict=True):
@@ -389,12 +405,16 @@ class CandidateIndex:
             here = values[slots]
             if cut is not None:
                 here = np.array([_cut(v, cut[1], cut[2]) for v in here], dtype=object)
-            keep &= known[slots] & (here == part_value(features, query))
+            keep &= known[slots] & (here == parts[query])
         return slots[keep]
 
-    def side(self, slots: Array, suffix: str = "_r") -> dict[str, Value]:
-        """Return the features of these slots as one side of the scorer's columns."""
-        return {f"{c}{suffix}": (v[slots], k[slots]) for c, (v, k) in self.features.items()}
+    def side(
+        self, slots: Array, suffix: str = "_r", columns: Iterable[str] | None = None
+    ) -> dict[str, Value]:
+        """Return the features of these slots (of these columns, default all) as one side of
+        the scorer's columns."""
+        features = self.features
+        return {f"{c}{suffix}": (features[c][0][slots], features[c][1][slots]) for c in columns or features}
 
     def cluster_of_slot(self, slot: int) -> int:
         """Return the cluster of a slot (`members` key): its person, or the record alone."""

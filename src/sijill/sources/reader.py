@@ -228,6 +228,8 @@ class _Block:
         header, fmt, width = self.extract.header, self.extract.format, len(self.extract.header)
         reader = csv.reader(islice(self.lines, pos, None), strict=True)
         done = 0
+        chunk = self.chunk  # the hot loop appends to its lists directly
+        numbers, spans, rows, problems = chunk.numbers, chunk.spans, chunk.fields, chunk.problems
         while True:
             start = pos + done
             try:
@@ -248,14 +250,16 @@ class _Block:
             ):
                 return self._damage(start, f"unbalanced quote: the row would run over {span} lines")
             if not fields:
-                self.chunk.blank_lines += 1
+                chunk.blank_lines += 1
                 continue
-            problem = (
+            numbers.append(self.first_number + start)
+            spans.append(span)
+            rows.append(fields)
+            problems.append(
                 None
                 if len(fields) == width
                 else (f"malformed row: {len(fields)} fields where the header has {width}")
             )
-            self.chunk.add(self.first_number + start, span, fields, problem)
 
     def _damage(self, start: int, problem: str) -> int:
         text = self.lines[start]

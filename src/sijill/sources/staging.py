@@ -219,15 +219,16 @@ def _raw_json_sql(header: list[str]) -> str:
     return f"json_object({pairs})::VARCHAR"
 
 
-def load_forms(con: Any, staged: StagedFile) -> None:
-    """Normalise every distinct name and place value once, into the DuckDB table `forms`."""
+def load_forms(con: Any, staged: StagedFile, *, rows: str = "staged") -> None:
+    """Normalise every distinct name and place value of `rows` once, into the DuckDB table
+    `forms`."""
     fmt, header = staged.extract.format, staged.extract.header
     columns = [*fmt.family_columns, *fmt.given_columns, fmt.father_column, fmt.birth_place_column]
     columns.append(fmt.commune_column)
     present = [c for c in dict.fromkeys(columns) if c and c in header]
     values: list[str] = []
     if present:
-        union = " UNION ".join(f"SELECT {_trim(_col(header, c))} AS v FROM staged" for c in present)
+        union = " UNION ".join(f"SELECT {_trim(_col(header, c))} AS v FROM {rows}" for c in present)
         values = [v for (v,) in con.execute(f"SELECT DISTINCT v FROM ({union}) WHERE v <> ''").fetchall()]
     arabic = [is_arabic(v) for v in values]
     norm = [normalise_arabic(v) if a else normalise_latin(v) for v, a in zip(values, arabic, strict=True)]
@@ -280,11 +281,55 @@ def _card_sql(header: list[str], column: str | None) -> tuple[str, str]:
     return card, f"({card} IS NOT NULL AND NOT regexp_matches({card}, '^[A-Z]{{1,2}}[0-9]{{1,7}}$'))"
 
 
-def parse_sql(fmt: ExtractFormat, header: list[str], today: date) -> str:
-    """Return the SELECT that parses `staged` into source-record fields, reason and flags."""
+def _sid_sql(fmt: ExtractFormat, header: list[str]) -> str:
+    """The source id as read from its column (trimmed; a card cleaned), before any check."""
     sid = _t(header, fmt.id_column)
-    if fmt.id_is_card:
-        sid = _clean_card(sid)
+    return _clean_card(sid) if fmt.id_is_card else sid
+
+
+def _trims(header: list[str]) -> str:
+    return ", ".join(f"{_trim(f'c{i}')} AS t{i}" for i in range(len(header)))
+
+
+def _source_id_sql(sid: str) -> str:
+    """The source id a parsed row keeps: none for an unreadable row, an empty or too long id."""
+    return f"CASE WHEN problem IS NULL AND {sid} <> '' AND length({sid}) <= {SOURCE_ID_LIMIT} THEN {sid} END"
+
+
+def settle_unchanged(con: Any, fmt: ExtractFormat, header: list[str]) -> int:
+    """Find the rows the register already holds as they are, before parsing them: table
+    `settled` (line, span, row_hash, source_id); return how many.
+
+    A row is settled when its key (source id, else row hash) is first seen on its line in the
+    file and the register holds that key with that row hash (table `held_by_key`): the
+    classification would call it unchanged whatever its parse gives, so the parse is spared
+    (a delta extract is nearly all such rows). Later rows of the same key are parsed as ever,
+    so duplicates within the file keep their reasons.
+    """
+    sid = _sid_sql(fmt, header)
+    con.execute(f"""
+CREATE OR REPLACE TABLE settled AS
+WITH read AS (
+  SELECT line, span,
+    CASE WHEN problem IS NULL THEN {_row_hash_sql(header)} ELSE py_hash END AS row_hash,
+    {_source_id_sql(sid)} AS source_id
+  FROM (SELECT *, {_trims(header)} FROM staged) s
+), keyed AS (
+  SELECT *, coalesce('i' || source_id, 'h' || row_hash) AS k FROM read
+), ranked AS (
+  SELECT *, min(line) OVER (PARTITION BY k) AS first_line FROM keyed
+)
+SELECT r.line, r.span, r.row_hash, r.source_id
+FROM ranked r JOIN held_by_key h ON h.k = r.k
+WHERE r.line = r.first_line AND list_contains(h.hashes, r.row_hash)
+""")
+    return int(con.execute("SELECT count(*) FROM settled").fetchone()[0])
+
+
+def parse_sql(fmt: ExtractFormat, header: list[str], today: date, *, rows: str = "staged") -> str:
+    """Return the SELECT that parses `rows` (default `staged`) into source-record fields,
+    reason and flags."""
+    sid = _sid_sql(fmt, header)
     family_ar, family_lat, joins = _names_sql(header, fmt.family_columns, "ff")
     given_ar, given_lat, given_joins = _names_sql(header, fmt.given_columns, "gf")
     place, place_unknown, place_join = _place_sql(header, fmt.birth_place_column, "bp")
@@ -304,7 +349,7 @@ def parse_sql(fmt: ExtractFormat, header: list[str], today: date) -> str:
         f"coalesce(length({n}) > {NAME_LIMIT}, false)" for n in (family_ar, family_lat, given_ar, given_lat)
     )
     shape = sql_text(SOURCE_ID_SHAPES[fmt.source])
-    trims = ", ".join(f"{_trim(f'c{i}')} AS t{i}" for i in range(len(header)))
+    trims = _trims(header)
     return f"""
 WITH base AS (
   SELECT s.line, s.span, s.problem, s.py_hash, s.py_raw,
@@ -324,7 +369,7 @@ WITH base AS (
     ({long_name}) AS long_name,
     CASE WHEN s.problem IS NULL THEN {_row_hash_sql(header)} ELSE s.py_hash END AS row_hash,
     CASE WHEN s.problem IS NULL THEN {_raw_json_sql(header)} ELSE s.py_raw END AS raw
-  FROM (SELECT *, {trims} FROM staged) s {" ".join(joins)}
+  FROM (SELECT *, {trims} FROM {rows}) s {" ".join(joins)}
 ), parted AS (
   SELECT *, sj_parts(birth_text) AS birth_parts, sj_parts(death_text) AS death_parts FROM base
 ), dated AS (
@@ -353,7 +398,7 @@ WITH base AS (
   FROM carded
 )
 SELECT line, span, row_hash, raw, reason,
-  CASE WHEN problem IS NULL AND sid <> '' AND length(sid) <= {SOURCE_ID_LIMIT} THEN sid END AS source_id,
+  {_source_id_sql("sid")} AS source_id,
   family_ar, given_ar, family_lat, given_lat, sex,
   birth.iso AS birth_date, birth.precision AS birth_precision,
   birth.y AS birth_year, birth.m AS birth_month, birth.d AS birth_day,
@@ -410,12 +455,31 @@ PARSED_COLUMNS = (
 )
 
 
-def parse_staged(con: Any, staged: StagedFile, *, today: date) -> None:
-    """Parse the staged rows into the DuckDB table `parsed` (`PARSED_COLUMNS`)."""
-    load_forms(con, staged)
+def parse_staged(con: Any, staged: StagedFile, *, today: date, settle: bool = False) -> int:
+    """Parse the staged rows into the DuckDB table `parsed` (`PARSED_COLUMNS`).
+
+    With `settle`, the rows the register holds unchanged (`settle_unchanged`, which reads the
+    table `held_by_key`) are not parsed: they enter `parsed` with their line, hash and source
+    id only, which is all their classification reads. Return how many were settled so.
+    """
+    fmt, header = staged.extract.format, staged.extract.header
+    rows, settled = "staged", 0
+    if settle:
+        settled = settle_unchanged(con, fmt, header)
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW unsettled AS SELECT * FROM staged ANTI JOIN settled USING (line)"
+        )
+        rows = "unsettled"
+    load_forms(con, staged, rows=rows)
     create_macros(con)
-    sql = parse_sql(staged.extract.format, staged.extract.header, today)
+    sql = parse_sql(fmt, header, today, rows=rows)
     con.execute(f"CREATE OR REPLACE TABLE parsed AS {sql}")
+    if settle:
+        con.execute(
+            "INSERT INTO parsed (line, span, row_hash, source_id) "
+            "SELECT line, span, row_hash, source_id FROM settled"
+        )
+    return settled
 
 
 def fetch_batches(con: Any, sql: str, size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:

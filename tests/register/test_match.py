@@ -308,3 +308,37 @@ def test_concurrent_ingests_and_events_in_several_processes_give_the_persons_of_
     online = {g & known for g in _partition(engine)} - {frozenset()}
     differ = online ^ full
     assert not differ, f"{len(differ)} groups differ: {sorted(map(sorted, differ))[:6]}"
+
+
+def test_a_matcher_follows_a_reviewers_decision_made_elsewhere(
+    engine: Engine, split_build: dict[str, list[dict[str, str]]]
+) -> None:
+    """A reviewer keeps two persons apart at the desk (another process): a matcher held by an
+    API worker reads the cannot-link at its next catch-up, as a matcher loaded afresh has it."""
+    from sijill.linkage import queue_for_review
+    from sijill.linkage.models import ReviewItem
+    from sijill.register import settle_review
+
+    with session_scope(engine) as session:
+        watcher = Matcher.load(session, today=TODAY)
+        links = session.execute(
+            select(Link.source_record_id, Link.person_id).order_by(Link.source_record_id)
+        ).all()
+    a, person_a = links[0]
+    b = next(r for r, p in links if p != person_a)
+    pair = (min(a, b), max(a, b))
+    assert pair not in watcher.cannot_link
+    with writer_session(engine) as session:
+        queue_for_review(session=session, pairs=[{"record_id_l": a, "record_id_r": b, "match_weight": 1.0}])
+        session.flush()
+        item = session.scalars(
+            select(ReviewItem).where(ReviewItem.record_id_l == pair[0], ReviewItem.record_id_r == pair[1])
+        ).one()
+        settle_review(session=session, item_id=item.id, decision="non_match", reviewer="amina")
+    with session_scope(engine) as session:
+        watcher.catch_up(session)
+        fresh = Matcher.load(session, today=TODAY)
+        assert watcher.catch_up(session) == 0  # nothing new since
+    assert pair in watcher.cannot_link
+    assert sorted(watcher.cannot_link) == sorted(fresh.cannot_link)
+    assert sorted(watcher.must_link) == sorted(fresh.must_link)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from sijill.db.bulk import in_chunks
 from sijill.errors import LinkageError, UsageError
-from sijill.history import record_events
+from sijill.history import HistoryEvent, record_events
 from sijill.linkage import latest_model, load_records, load_spellings, queue_for_review, reviewer_constraints
 from sijill.linkage.features import RECORD_COLUMNS, linkage_frame, record_features
 from sijill.linkage.incremental import Component, ComponentClustering, PlusOne, ranked_candidates, weights_of
@@ -78,6 +78,8 @@ _LINKAGE_KINDS = (EVENT_NEW_PERSON, EVENT_LINK, EVENT_MERGE, EVENT_SPLIT, EVENT_
 RELOAD_AFTER = 200_000
 MAX_CANDIDATES = 10  # candidates reported with a result, strongest first
 _EXTRA_COLUMNS = ("source_id", "given_ar", "given_lat")
+# The history entities whose events mean a reviewer decided pairs of records.
+_REVIEW_ENTITIES = ("review_item", "enrolment")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Matcher:
     today: date = field(default_factory=date.today)
     seen_record: int = 0  # the newest source record id this matcher has read
     seen_event: int = 0  # the newest outbox event id this matcher has followed
+    seen_history: int = 0  # the newest history event id: reviewers' decisions are followed
 
     @classmethod
     def load(
@@ -147,7 +150,9 @@ class Matcher:
     ) -> "Matcher":
         """Read the register into memory (only reads)."""
         spec = spec or LinkageSpec()
-        seen_record, seen_event = _watermarks(session)  # before reading: later writes are caught up
+        seen_record, seen_event, seen_history = _watermarks(
+            session
+        )  # before reading: later writes are caught up
         model = latest_model(session=session)
         if model is None:
             raise LinkageError(
@@ -188,13 +193,18 @@ class Matcher:
             today or date.today(),
             seen_record,
             seen_event,
+            seen_history,
         )
 
     def catch_up(self, session: Session) -> int:
         """Follow what other processes wrote since this matcher last looked; return how many
         records were re-read. Two indexed reads when nothing changed."""
-        top_record, top_event = _watermarks(session)
-        if top_record <= self.seen_record and top_event <= self.seen_event:
+        top_record, top_event, top_history = _watermarks(session)
+        if (
+            top_record <= self.seen_record
+            and top_event <= self.seen_event
+            and top_history <= self.seen_history
+        ):
             return 0
         if top_record - self.seen_record > RELOAD_AFTER:  # a delta build elsewhere: read it all again
             fresh = Matcher.load(session, today=self.today)
@@ -231,7 +241,12 @@ class Matcher:
         ids |= {int(self.index.record_ids[slot]) for p in persons for slot in members.get(p, [])}
         if ids:
             self.refresh(session, sorted(ids))
+        # A reviewer's decision binds the clustering: must-links and cannot-links are read
+        # again after one (and after merges, splits and undos, which bind pairs too).
+        if rows or _reviews_decided(session, self.seen_history, top_history):
+            self.must_link, self.cannot_link = reviewer_constraints(session=session)
         self.seen_record, self.seen_event = max(self.seen_record, top_record), max(self.seen_event, top_event)
+        self.seen_history = max(self.seen_history, top_history)
         return len(ids)
 
     def refresh(self, session: Session, record_ids: list[int]) -> None:
@@ -369,11 +384,21 @@ class Matcher:
         return out
 
 
-def _watermarks(session: Session) -> tuple[int, int]:
-    """Return the newest source record id and outbox event id of the register."""
+def _watermarks(session: Session) -> tuple[int, int, int]:
+    """Return the newest source record id, outbox event id and history event id."""
     top_record = session.scalar(select(func.max(SourceRecord.id)))
     top_event = session.scalar(select(func.max(OutboxEvent.id)))
-    return int(top_record or 0), int(top_event or 0)
+    top_history = session.scalar(select(func.max(HistoryEvent.id)))
+    return int(top_record or 0), int(top_event or 0), int(top_history or 0)
+
+
+def _reviews_decided(session: Session, after: int, upto: int) -> bool:
+    """Return whether a reviewer decided a pair between two history events: a review item
+    settled, or an enrolment reviewed (which decides its candidate pairs)."""
+    stmt = select(HistoryEvent.id).where(
+        HistoryEvent.id > after, HistoryEvent.id <= upto, HistoryEvent.entity.in_(_REVIEW_ENTITIES)
+    )
+    return session.execute(stmt.limit(1)).first() is not None
 
 
 def _ms(start: float) -> float:
@@ -589,5 +614,6 @@ def _follow_on_commit(
         matcher.held[(incoming.source, str(incoming.values["source_id"]))] = x
         matcher.seen_record = max(matcher.seen_record, watermarks[0])
         matcher.seen_event = max(matcher.seen_event, watermarks[1])
+        matcher.seen_history = max(matcher.seen_history, watermarks[2])
 
     event.listen(session, "after_commit", follow, once=True)

@@ -92,3 +92,26 @@ def test_substring_parts_cut_as_duckdb_does() -> None:
         if len(card) >= 4:
             assert part_value({"cnie": card}, tail.query[0]) == last
     assert part_value({"cnie": None}, head.query[0]) is None
+
+
+def test_a_record_read_again_keeps_its_slot_and_its_new_keys_are_found(
+    built: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]],
+) -> None:
+    """A matcher re-reads records after every change made elsewhere: the index must not grow
+    with each re-read, and a record whose keys changed is found by its new keys only."""
+    _records, frame, settings = built
+    index = _index(frame, settings)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    size = index.size
+    for row in rows[:50]:
+        index.add(row, person=3)
+        index.add(row, person=3)
+    assert index.size == size
+    assert _index_pairs(index, frame) == _blocked_pairs(frame, settings)
+    # One record's names change (a correction): its pairs are those of a frame so corrected.
+    corrected = {**rows[0], "family_key": "ZZQX", "given_key": "QQZX"}
+    index.add(corrected, person=3)
+    assert index.size == size
+    fixed = frame.copy()
+    fixed.loc[fixed["record_id"] == corrected["record_id"], ["family_key", "given_key"]] = ["ZZQX", "QQZX"]
+    assert _index_pairs(index, fixed) == _index_pairs(_index(fixed, settings), fixed)

@@ -316,13 +316,22 @@ class CandidateIndex:
         self.alive = grown(self.alive, False)
 
     def add(self, features: Mapping[str, Any], person: int | None) -> None:
-        """Index a record (its `record_features`), linked to a person or not."""
+        """Index a record (its `record_features`), linked to a person or not.
+
+        A record indexed already (read again after a change elsewhere) keeps its slot, so a
+        long-running matcher does not grow with every catch-up: the block entries of its old
+        keys stay and are checked away by `_same_key` when the keys changed.
+        """
         record_id = int(features["record_id"])
+        old: dict[str, Any] | None = None
         if record_id in self.slot_of:
+            slot = self.slot_of[record_id]
+            old = self.row(slot)
             self.remove(record_id)
-        slot = self.size
-        self._grow(slot + 1)
-        self.size += 1
+        else:
+            slot = self.size
+            self._grow(slot + 1)
+            self.size += 1
         for column in self.columns:
             value: Any = features.get(column)
             values, known = self.features[column]
@@ -338,7 +347,7 @@ class CandidateIndex:
         self._count(features, 1)
         for block in self.blocks:
             h = block.stored_hash(features)
-            if h is not None:
+            if h is not None and (old is None or block.stored_hash(old) != h):
                 block.added.setdefault(h, []).append(slot)
 
     def _count(self, features: Mapping[str, Any], n: int) -> None:

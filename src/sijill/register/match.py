@@ -198,7 +198,7 @@ class Matcher:
 
     def catch_up(self, session: Session) -> int:
         """Follow what other processes wrote since this matcher last looked; return how many
-        records were re-read. Two indexed reads when nothing changed."""
+        records were re-read. Three indexed reads when nothing changed."""
         top_record, top_event, top_history = _watermarks(session)
         if (
             top_record <= self.seen_record

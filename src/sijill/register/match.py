@@ -78,6 +78,8 @@ _LINKAGE_KINDS = (EVENT_NEW_PERSON, EVENT_LINK, EVENT_MERGE, EVENT_SPLIT, EVENT_
 RELOAD_AFTER = 200_000
 MAX_CANDIDATES = 10  # candidates reported with a result, strongest first
 _EXTRA_COLUMNS = ("source_id", "given_ar", "given_lat")
+# The outbox events of an operator's decision, which binds record pairs (`bind_pairs`).
+_BINDING_KINDS = (EVENT_MERGE, EVENT_SPLIT, EVENT_UNDO)
 # The history entities whose events mean a reviewer decided pairs of records.
 _REVIEW_ENTITIES = ("review_item", "enrolment")
 
@@ -150,9 +152,8 @@ class Matcher:
     ) -> "Matcher":
         """Read the register into memory (only reads)."""
         spec = spec or LinkageSpec()
-        seen_record, seen_event, seen_history = _watermarks(
-            session
-        )  # before reading: later writes are caught up
+        # Read before the register itself: what is written meanwhile is caught up later.
+        seen_record, seen_event, seen_history = _watermarks(session)
         model = latest_model(session=session)
         if model is None:
             raise LinkageError(
@@ -217,15 +218,15 @@ class Matcher:
             int(p) for _, p in added if p is not None
         }  # and what they replace
         rows = session.execute(
-            select(OutboxEvent.uin, OutboxEvent.payload).where(
+            select(OutboxEvent.uin, OutboxEvent.payload, OutboxEvent.kind).where(
                 OutboxEvent.id > self.seen_event,
                 OutboxEvent.id <= top_event,
                 OutboxEvent.kind.in_(_LINKAGE_KINDS),
             )
         ).all()
-        uins = {str(u) for u, _ in rows if u}
-        uins |= {str(p[k]) for _, p in rows for k in _NAMED_UINS if isinstance(p, dict) and p.get(k)}
-        uins |= {str(u) for _, p in rows if isinstance(p, dict) for u in p.get("uins") or []}
+        uins = {str(u) for u, _, _ in rows if u}
+        uins |= {str(p[k]) for _, p, _ in rows for k in _NAMED_UINS if isinstance(p, dict) and p.get(k)}
+        uins |= {str(u) for _, p, _ in rows if isinstance(p, dict) for u in p.get("uins") or []}
         named = [
             row
             for part in in_chunks(sorted(uins))
@@ -242,8 +243,9 @@ class Matcher:
         if ids:
             self.refresh(session, sorted(ids))
         # A reviewer's decision binds the clustering: must-links and cannot-links are read
-        # again after one (and after merges, splits and undos, which bind pairs too).
-        if rows or _reviews_decided(session, self.seen_history, top_history):
+        # again after one, and after an operator's merge, split or undo, which bind pairs too.
+        binding = any(kind in _BINDING_KINDS for _, _, kind in rows)
+        if binding or _reviews_decided(session, self.seen_history, top_history):
             self.must_link, self.cannot_link = reviewer_constraints(session=session)
         self.seen_record, self.seen_event = max(self.seen_record, top_record), max(self.seen_event, top_event)
         self.seen_history = max(self.seen_history, top_history)

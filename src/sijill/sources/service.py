@@ -33,6 +33,7 @@ from sijill.history import record_events
 from sijill.sources.models import ACCEPTED, QUARANTINED, SUPERSEDED, IngestBatch, SourceRecord
 from sijill.sources.reader import ExtractFile
 from sijill.sources.staging import (
+    ROW_KEY_SQL,
     duckdb_connection,
     fetch_batches,
     parse_staged,
@@ -134,7 +135,7 @@ def _load_held(con: Any, session: Session, source: str) -> None:
 # The held versions by the key rows are classified under: source id, else the row's hash.
 HELD_BY_KEY_SQL = f"""
 CREATE OR REPLACE TABLE held_by_key AS
-SELECT coalesce('i' || source_id, 'h' || row_hash) AS k,
+SELECT {ROW_KEY_SQL} AS k,
   max(CASE WHEN status = '{ACCEPTED}' THEN id END) AS accepted_id,
   list(row_hash) AS hashes,
   list(id) FILTER (WHERE status = '{QUARANTINED}') AS quarantined_ids
@@ -145,7 +146,7 @@ FROM held GROUP BY 1
 CLASSIFY_SQL = f"""
 CREATE OR REPLACE TABLE classified AS
 WITH keyed AS (
-  SELECT p.*, coalesce('i' || p.source_id, 'h' || p.row_hash) AS k FROM parsed p
+  SELECT p.*, {ROW_KEY_SQL} AS k FROM parsed p
 ), ranked AS (
   SELECT *, min(line) OVER (PARTITION BY k) AS first_line,
     min(line) OVER (PARTITION BY k, row_hash) AS first_same

@@ -296,6 +296,10 @@ def _source_id_sql(sid: str) -> str:
     return f"CASE WHEN problem IS NULL AND {sid} <> '' AND length({sid}) <= {SOURCE_ID_LIMIT} THEN {sid} END"
 
 
+# The key a row is classified under, in `parsed` and `held` alike: its source id, else its hash.
+ROW_KEY_SQL = "coalesce('i' || source_id, 'h' || row_hash)"
+
+
 def settle_unchanged(con: Any, fmt: ExtractFormat, header: list[str]) -> int:
     """Find the rows the register already holds as they are, before parsing them: table
     `settled` (line, span, row_hash, source_id); return how many.
@@ -315,7 +319,7 @@ WITH read AS (
     {_source_id_sql(sid)} AS source_id
   FROM (SELECT *, {_trims(header)} FROM staged) s
 ), keyed AS (
-  SELECT *, coalesce('i' || source_id, 'h' || row_hash) AS k FROM read
+  SELECT *, {ROW_KEY_SQL} AS k FROM read
 ), ranked AS (
   SELECT *, min(line) OVER (PARTITION BY k) AS first_line FROM keyed
 )

@@ -1,6 +1,7 @@
 """The vectorised parse (DuckDB SQL) decides every row as its Python twin `parse_row` does."""
 
 import csv
+import dataclasses
 import io
 import json
 from datetime import date
@@ -101,3 +102,68 @@ def test_sql_and_python_parse_every_row_alike(tmp_path: Path, source: str, data:
         if isinstance(have.get("flags"), str):
             have["flags"] = json.loads(str(have["flags"]))
         assert {k: have[k] for k in want} == want
+
+
+# Pieces of physical lines for the bulk reading of unquoted files: commas that make rows of
+# the wrong width, blank and all-empty rows, carriage returns alone, long values.
+_LINE_PIECES = ["a", "ب", " ", ",", ",,", "x,y", "\r", "0" * 40]
+
+
+def _staged_rows(
+    path: Path, *, quoted: bool | None = None
+) -> tuple[list[tuple[object, ...]], tuple[int, ...]]:
+    extract = open_extract(path)
+    if quoted is not None:
+        extract = dataclasses.replace(extract, quoted=quoted)
+    con = duckdb_connection()
+    try:
+        staged = stage_extract(con, extract, chunk_size=5)
+        rows = con.execute("SELECT * FROM staged ORDER BY line").fetchall()
+    finally:
+        con.close()
+    return rows, (staged.rows, staged.lines, staged.blank_lines)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(st.lists(st.sampled_from(_LINE_PIECES), max_size=4).map("".join), max_size=10),
+    width=st.integers(1, 3),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    last_break=st.booleans(),
+)
+def test_unquoted_files_staged_in_bulk_as_line_by_line(
+    tmp_path: Path, lines: list[str], width: int, ending: str, last_break: bool
+) -> None:
+    header = ["acte_id", "nom_ar", "extra"][:width]
+    text = ending.join([",".join(header), *lines]) + (ending if last_break else "")
+    path = tmp_path / "civil.csv"
+    path.write_bytes(text.encode())
+    assert not open_extract(path).quoted
+    assert _staged_rows(path) == _staged_rows(path, quoted=True)
+
+
+def test_a_clean_unquoted_file_is_staged_in_bulk_and_a_doubtful_one_line_by_line(tmp_path: Path) -> None:
+    from sijill.sources.staging import _stage_plain
+
+    def plain(text: str) -> int | None:
+        path = tmp_path / "civil.csv"
+        path.write_bytes(text.encode())
+        con = duckdb_connection()
+        try:
+            stage_extract(con, dataclasses.replace(open_extract(path), quoted=True), chunk_size=5)
+            con.execute("DELETE FROM staged")
+            return _stage_plain(con, open_extract(path))
+        finally:
+            con.close()
+
+    assert plain("acte_id,nom_ar\r\nA1,محمد\r\nA2,\r\n") == 2
+    assert plain("acte_id,nom_ar\nA1,x\nA2,y") == 2  # no break after the last line
+    assert plain("acte_id,nom_ar\nA1,x\n\nA2,y\n") is None  # a blank line
+    assert plain("acte_id,nom_ar\nA1,x,z\n") is None  # a row of another width
+    assert plain("acte_id,nom_ar\nA1,x,\n") is None  # a trailing empty field
+    assert plain("acte_id,nom_ar\nA1,x\rA2,y\n") is None  # a carriage return alone
+    assert plain("acte_id,nom_ar\n,\n") is None  # a row wholly empty
+    assert plain(f"acte_id,nom_ar\nA1,{'x' * 70_000}\n") is None  # longer than the field limit
+    quoted = tmp_path / "civil.csv"
+    quoted.write_text('acte_id,nom_ar\nA1,"x, y"\n')
+    assert open_extract(quoted).quoted

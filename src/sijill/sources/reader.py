@@ -28,6 +28,13 @@ class ExtractFile:
     checksum: str
     size: int
     lines: int
+    # What `staging.stage_extract` needs to know to read the file in bulk: whether any
+    # double quote occurs (a quoted field may span lines), and the physical lines the file
+    # holds, header included (a last line without a line break counts).
+    quoted: bool = True
+    physical_lines: int = 0
+    commas: int = 0
+    lone_returns: int = 0  # carriage returns not followed by a line feed
 
 
 def source_of(path: Path) -> ExtractFormat:
@@ -39,14 +46,29 @@ def source_of(path: Path) -> ExtractFormat:
     return fmt
 
 
-def _checksum_and_check_utf8(path: Path) -> tuple[str, int]:
-    """Return the file's SHA-256 and line count, refusing it when it is not UTF-8 text."""
+@dataclass
+class _Scan:
+    checksum: str
+    lines: int
+    quoted: bool
+    physical_lines: int
+    commas: int
+    lone_returns: int
+
+
+def _checksum_and_check_utf8(path: Path) -> _Scan:
+    """Return the file's SHA-256, line count and quotes, refusing it when it is not UTF-8 text."""
     digest, decoder, offset = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")(), 0
-    lines = 0
+    lines, quoted, commas, lone_returns, last = 0, False, 0, 0, b"\n"
     with path.open("rb") as f:
         while block := f.read(_BLOCK):
             digest.update(block)
             lines += block.count(b"\n")
+            quoted = quoted or b'"' in block
+            commas += block.count(b",")
+            crlf = block.count(b"\r\n") + (last == b"\r" and block[:1] == b"\n")
+            lone_returns += block.count(b"\r") - crlf
+            last = block[-1:]
             if b"\x00" in block:
                 raise BadExtract(f"{path.name}: binary content (NUL byte), not a CSV file")
             try:
@@ -61,7 +83,7 @@ def _checksum_and_check_utf8(path: Path) -> tuple[str, int]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise BadExtract(f"{path.name}: not UTF-8 text (truncated character at the end)") from exc
-    return digest.hexdigest(), lines
+    return _Scan(digest.hexdigest(), lines, quoted, lines + (last != b"\n"), commas, lone_returns)
 
 
 def _header(path: Path, fmt: ExtractFormat) -> list[str]:
@@ -95,14 +117,25 @@ def open_extract(path: Path) -> ExtractFile:
     if path.is_dir():
         raise BadExtract(f"{path.name}: a directory, not a file")
     try:
-        checksum, lines = _checksum_and_check_utf8(path)
+        scan = _checksum_and_check_utf8(path)
         header = _header(path, fmt)
         size = path.stat().st_size
     except PermissionError:
         raise BadExtract(f"{path.name}: cannot be read (permission denied)") from None
     except OSError as exc:
         raise BadExtract(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})") from None
-    return ExtractFile(path, fmt, header, checksum, size, lines)
+    return ExtractFile(
+        path,
+        fmt,
+        header,
+        scan.checksum,
+        size,
+        scan.lines,
+        quoted=scan.quoted,
+        physical_lines=scan.physical_lines,
+        commas=scan.commas,
+        lone_returns=scan.lone_returns,
+    )
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from sijill.sources.parse import (
     SEX_UPPER,
     UPPER_ASCII,
 )
-from sijill.sources.reader import RAW_LINE, ExtractFile, RowChunk, read_chunks
+from sijill.sources.reader import MAX_FIELD_CHARS, RAW_LINE, ExtractFile, RowChunk, read_chunks
 from sijill.sources.records import (
     COMMUNE_CODE,
     NAME_LIMIT,
@@ -124,6 +124,11 @@ def stage_extract(
         f"py_raw VARCHAR, {cols})"
     )
     staged = StagedFile(extract)
+    if not extract.quoted and (rows := _stage_plain(con, extract)) is not None:
+        staged.rows = staged.lines = rows
+        if on_rows:
+            on_rows(rows)
+        return staged
     for chunk in read_chunks(extract, size=chunk_size):
         staged.rows += len(chunk)
         staged.lines += sum(chunk.spans) + chunk.blank_lines
@@ -135,6 +140,56 @@ def stage_extract(
         if on_rows:
             on_rows(len(chunk) + chunk.blank_lines)
     return staged
+
+
+def _plain_read_sql(extract: ExtractFile) -> str:
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(extract.header))) + "}"
+    return (
+        f"read_csv({sql_text(str(extract.path))}, columns={columns}, header=false, skip=1, "
+        "delim=',', quote='', escape='', comment='', auto_detect=false, strict_mode=true, "
+        "null_padding=false, ignore_errors=false, all_varchar=true, parallel=false)"
+    )
+
+
+def _stage_plain(con: Any, extract: ExtractFile) -> int | None:
+    """Stage a file without a double quote in one DuckDB scan; None when it is not that
+    simple, and `read_chunks` must account for its lines one by one.
+
+    Without a quote, every physical line is one row split at its commas: what Python's
+    `csv` makes of it too, as long as DuckDB's scan kept every line as one row of the
+    header's width. So the scan stands only when every line holds the header's count of
+    commas, the scan is strict (a row of another width stops it), it holds one row per data
+    line (no blank line skipped, no line break merged), and no value holds a carriage
+    return, is longer than `reader.MAX_FIELD_CHARS`, or leaves a row wholly empty (a blank
+    line, to Python's reader). Its values and line numbers are then those of `read_chunks`:
+    a parity test stages files both ways.
+    """
+    import duckdb
+
+    width = len(extract.header)
+    if extract.commas != (width - 1) * extract.physical_lines or extract.lone_returns:
+        return None  # a line of another width (DuckDB lets a trailing empty field go), or a
+        # carriage return alone, a line break to Python's reader and not to DuckDB's
+    cols = [f"c{i}" for i in range(width)]
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE plain_rows AS SELECT * FROM {_plain_read_sql(extract)}")
+    except duckdb.Error:
+        return None
+    try:
+        checks = ", ".join(f"max(length({c})), bool_or(contains({c}, chr(13)))" for c in cols)
+        found = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {' AND '.join(f'{c} IS NULL' for c in cols)}), "
+            f"{checks} FROM plain_rows"
+        ).fetchone()
+        rows, empty, per_column = found[0], found[1], found[2:]
+        longest = max((v or 0 for v in per_column[0::2]), default=0)
+        if rows + 1 != extract.physical_lines or empty or longest > MAX_FIELD_CHARS or any(per_column[1::2]):
+            return None
+        values = ", ".join(f"coalesce({c}, '')" for c in cols)
+        con.execute(f"INSERT INTO staged SELECT rowid + 2, 1, NULL, NULL, NULL, {values} FROM plain_rows")
+        return int(rows)
+    finally:
+        con.execute("DROP TABLE IF EXISTS plain_rows")
 
 
 # ---------------------------------------------------------------------------------------

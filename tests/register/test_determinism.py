@@ -47,3 +47,24 @@ def test_shifted_record_ids_give_the_same_persons(
             connection.execute(text("SELECT setval(pg_get_serial_sequence('source_record', 'id'), 7919)"))
     _build(engine, shifted)
     assert partition(engine) == expected
+
+
+def test_records_already_in_content_order_are_numbered_as_a_sort_numbers_them() -> None:
+    import pandas as pd
+
+    from sijill.register.flows import _ContentIds, _in_content_order
+
+    ordered = pd.DataFrame(
+        {
+            "record_id": [7, 3, 9, 4],
+            "source": ["civil", "civil", "cnie", "cnie"],
+            "source_id": ["A", "B", "A", "C"],
+        }
+    )
+    shuffled = ordered.iloc[[2, 0, 3, 1]]
+    assert _in_content_order(ordered) and not _in_content_order(shuffled)
+    assert not _in_content_order(ordered.assign(source_id=["A", None, "A", "C"]))
+    for frame in (ordered, shuffled):
+        ids = _ContentIds.of(frame)
+        assert ids.real == [7, 3, 9, 4] and ids.keyed["record_id"].tolist() == [1, 2, 3, 4]
+        assert ids.keyed["source_id"].tolist() == ["A", "B", "A", "C"]

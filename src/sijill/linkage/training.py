@@ -4,6 +4,7 @@ import logging
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from splink import Linker, block_on
 from splink.internals.exceptions import EMTrainingException
@@ -44,14 +45,29 @@ def _pairs(sizes: pd.Series) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
+def _group_codes(frame: pd.DataFrame, keys: list[str]) -> "np.ndarray[tuple[int], np.dtype[np.int64]]":
+    """Number each distinct combination of the keys (none null): a group by on integers,
+    several times faster than pandas' on millions of strings."""
+    code = np.zeros(len(frame), dtype="int64")
+    for key in keys:
+        part, values = pd.factorize(frame[key])
+        code, _ = pd.factorize(code * (len(values) + 1) + part)
+    return code
+
+
+def _pairs_within(code: "np.ndarray[tuple[int], np.dtype[np.int64]]") -> int:
+    sizes = np.bincount(code).astype("int64")
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
 def _sure_pairs(frame: pd.DataFrame) -> tuple[int, int]:
     """Return (pairs of one registry, all pairs) among the records the deterministic rules
     join: the same names and full birth date, or the same card and birth year."""
     same = total = 0
     for keys in (["family_strict", "given_strict", "birth_date"], ["cnie", "birth_year"]):
         known = frame.dropna(subset=keys)
-        total += _pairs(known.groupby(keys).size())
-        same += _pairs(known.groupby([*keys, "source"]).size())
+        total += _pairs_within(_group_codes(known, keys))
+        same += _pairs_within(_group_codes(known, [*keys, "source"]))
     return same, total
 
 

@@ -59,24 +59,39 @@ COMPACT_COLUMNS = [
 # is another name only when no slip explains the gap (`FAR_NAME_EDITS` apart, strict and loose).
 TWIN_NAME_EDITS = 2
 FAR_NAME_EDITS = 3
+# Written as CASEs that reach each edit distance only where the cheaper tests leave the answer
+# open (DuckDB evaluates a CASE branch only on the rows that take it, and millions of pairs
+# are checked): each CASE gives the value, NULL included, of the plain AND / OR it stands for.
+_HEADS_OR_VOWELS = "given_head_l <> given_head_r OR given_skeleton_l = given_skeleton_r"
 OTHER_GIVEN_NAME_SQL = (
     "CASE WHEN given_form_l IS NOT NULL AND given_form_r IS NOT NULL "
-    "THEN given_form_l <> given_form_r AND (given_head_l <> given_head_r "
+    "THEN CASE WHEN given_form_l = given_form_r THEN false "
+    f"WHEN {_HEADS_OR_VOWELS} THEN true "
+    "ELSE (given_head_l <> given_head_r "
     f"OR damerau_levenshtein(given_form_l, given_form_r) >= {TWIN_NAME_EDITS} "
-    "OR given_skeleton_l = given_skeleton_r) "
+    "OR given_skeleton_l = given_skeleton_r) END "
     "WHEN given_spelt_l IS NOT NULL AND given_spelt_r IS NOT NULL "
-    "THEN given_spelt_l <> given_spelt_r AND (given_head_l <> given_head_r "
-    f"OR damerau_levenshtein(given_spelt_l, given_spelt_r) >= {TWIN_NAME_EDITS}) "
+    "THEN CASE WHEN given_spelt_l = given_spelt_r THEN false "
+    "WHEN given_head_l <> given_head_r THEN true "
+    "ELSE (given_head_l <> given_head_r "
+    f"OR damerau_levenshtein(given_spelt_l, given_spelt_r) >= {TWIN_NAME_EDITS}) END "
+    "WHEN given_strict_l = given_strict_r THEN false "
     f"ELSE damerau_levenshtein(given_strict_l, given_strict_r) >= {FAR_NAME_EDITS} "
     f"AND damerau_levenshtein(given_key_l, given_key_r) >= {TWIN_NAME_EDITS} END"
 )
 
 
 def _apart_sql(strict_l: str, strict_r: str) -> str:
+    """Two known strict keys differ by their first sound or by two edits (never NULL)."""
     return (
-        f"(substr({strict_l}, 1, 1) <> substr({strict_r}, 1, 1) "
-        f"OR damerau_levenshtein({strict_l}, {strict_r}) >= {TWIN_NAME_EDITS})"
+        f"(CASE WHEN substr({strict_l}, 1, 1) <> substr({strict_r}, 1, 1) THEN true "
+        f"ELSE damerau_levenshtein({strict_l}, {strict_r}) >= {TWIN_NAME_EDITS} END)"
     )
+
+
+def _when_sql(condition: str, then: str) -> str:
+    """`coalesce(condition AND then, false)`, with `then` computed only where `condition` holds."""
+    return f"(CASE WHEN coalesce({condition}, false) THEN coalesce({then}, false) ELSE false END)"
 
 
 # Twins, also when a record has its names in each other's field: the family name of one is
@@ -84,17 +99,18 @@ def _apart_sql(strict_l: str, strict_r: str) -> str:
 # edits (Esraa / Sbah); or both records are so written, in one household.
 _ONE_HOUSEHOLD = "(household_ref_l = household_ref_r OR guardian_cnie_l = guardian_cnie_r)"
 SWAPPED_TWINS_SQL = (
-    "(family_strict_l = given_strict_r AND "
-    + _apart_sql("given_strict_l", "family_strict_r")
-    + ") OR (given_strict_l = family_strict_r AND "
-    + _apart_sql("family_strict_l", "given_strict_r")
-    + f") OR (given_strict_l = given_strict_r AND {_ONE_HOUSEHOLD} AND "
-    + _apart_sql("family_strict_l", "family_strict_r")
-    + ")"
+    _when_sql("family_strict_l = given_strict_r", _apart_sql("given_strict_l", "family_strict_r"))
+    + " OR "
+    + _when_sql("given_strict_l = family_strict_r", _apart_sql("family_strict_l", "given_strict_r"))
+    + " OR "
+    + _when_sql(
+        f"given_strict_l = given_strict_r AND {_ONE_HOUSEHOLD}",
+        _apart_sql("family_strict_l", "family_strict_r"),
+    )
 )
-TWINS_SQL = (
-    "coalesce(birth_date_l = birth_date_r AND ((family_key_l = family_key_r "
-    f"AND ({OTHER_GIVEN_NAME_SQL})) OR {SWAPPED_TWINS_SQL}), false)"
+TWINS_SQL = _when_sql(
+    "birth_date_l = birth_date_r",
+    f"{_when_sql('family_key_l = family_key_r', OTHER_GIVEN_NAME_SQL)} OR {SWAPPED_TWINS_SQL}",
 )
 # Identifying evidence no guard explains away: the same card, or the same household with the
 # same full birth date and both names within a typo (the same person entered twice).
@@ -103,15 +119,17 @@ NAMES_CLOSE_SQL = (
     "AND damerau_levenshtein(family_strict_l, family_strict_r) <= 1, false)"
 )
 # The same card, or a card one keystroke off (but not in its last digit: twins who applied
-# together may hold consecutive numbers).
+# together may hold consecutive numbers). Cards of lengths two apart are never one edit off.
 SAME_CARD_SQL = (
-    "coalesce(cnie_l = cnie_r OR (damerau_levenshtein(cnie_l, cnie_r) = 1 "
-    "AND substr(cnie_l, 1, length(cnie_l) - 1) <> substr(cnie_r, 1, length(cnie_r) - 1)), false)"
+    "(CASE WHEN cnie_l = cnie_r THEN true "
+    "WHEN cnie_l IS NULL OR cnie_r IS NULL OR abs(length(cnie_l) - length(cnie_r)) > 1 THEN false "
+    "ELSE coalesce(damerau_levenshtein(cnie_l, cnie_r) = 1 "
+    "AND substr(cnie_l, 1, length(cnie_l) - 1) <> substr(cnie_r, 1, length(cnie_r) - 1), false) END)"
 )
 IDENTIFIED_SQL = (
-    f"{SAME_CARD_SQL} OR (coalesce(household_ref_l = household_ref_r "
-    "OR guardian_cnie_l = guardian_cnie_r, false) AND coalesce(birth_date_l = birth_date_r, false) "
-    f"AND {NAMES_CLOSE_SQL})"
+    f"(CASE WHEN {SAME_CARD_SQL} THEN true "
+    "WHEN coalesce(household_ref_l = household_ref_r OR guardian_cnie_l = guardian_cnie_r, false) "
+    f"AND coalesce(birth_date_l = birth_date_r, false) THEN {NAMES_CLOSE_SQL} ELSE false END)"
 )
 # Two full birth dates that no slip explains: fewer than two of day, month and year agree, not
 # a day/month swap, and neither is a 1 January (often written for a day and month unknown).

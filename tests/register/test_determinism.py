@@ -52,7 +52,8 @@ def test_shifted_record_ids_give_the_same_persons(
 def test_records_already_in_content_order_are_numbered_as_a_sort_numbers_them() -> None:
     import pandas as pd
 
-    from sijill.register.flows import _ContentIds, _in_content_order
+    from sijill.register.assign import in_content_order as _in_content_order
+    from sijill.register.flows import _ContentIds
 
     ordered = pd.DataFrame(
         {

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from sijill.linkage import (
     save_model,
 )
 from sijill.names import SpellingDictionary
-from sijill.register.assign import AssignOutcome, assign_persons, current_links
+from sijill.register.assign import AssignOutcome, assign_persons, current_links, in_content_order
 from sijill.register.models import PERSON_MERGED, Build, Link, Person
 from sijill.sources import ExtractFile, IngestOutcome, SourceRecord, ingest_extract, scan_sources
 
@@ -140,18 +139,6 @@ def run_build(
     return summary
 
 
-def _in_content_order(records: pd.DataFrame) -> bool:
-    """Return True when the records are in (source, source id) order, as Python compares."""
-    source = records["source"].to_numpy(dtype=object)
-    source_id = records["source_id"].to_numpy(dtype=object)
-    if len(source) < 2:
-        return True
-    if records["source"].isna().any() or records["source_id"].isna().any():
-        return False
-    same = source[1:] == source[:-1]
-    return bool(np.all((source[1:] > source[:-1]) | (same & (source_id[1:] >= source_id[:-1]))))
-
-
 @dataclass
 class _ContentIds:
     """Number records in (source, source id) order, for the linker; map results back.
@@ -167,7 +154,7 @@ class _ContentIds:
 
     @classmethod
     def of(cls, records: pd.DataFrame) -> "_ContentIds":
-        if _in_content_order(records):  # as `load_records` reads them: no sort of millions
+        if in_content_order(records):  # as `load_records` reads them: no sort of millions
             ordered = records.reset_index(drop=True)
         else:
             ordered = records.sort_values(["source", "source_id"], kind="stable").reset_index(drop=True)

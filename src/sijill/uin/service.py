@@ -28,6 +28,8 @@ def issue_uins(*, session: Session, count: int) -> list[str]:
 
 def _already_issued(*, session: Session, candidates: set[str]) -> set[str]:
     found: set[str] = set()
+    if session.execute(select(Uin.uin).limit(1)).first() is None:
+        return found  # none issued yet (a first build): a million look-ups saved
     ordered = list(candidates)
     for i in range(0, len(ordered), 5000):
         chunk = ordered[i : i + 5000]

@@ -1,5 +1,9 @@
 """Benchmark ingestion into the register: rows/s on SQLite and on PostgreSQL.
 
+First, the reading of each extract into DuckDB's staging table: in bulk (one DuckDB scan, for a
+file without a double quote) against its anchor, the line-by-line reader every file used to
+take (`reader.read_chunks`), same file, same run, with the ratio.
+
 uv run python bench/ingest.py --persons 50000
 uv run python bench/ingest.py --sources path/to/sources   # a given directory
 """
@@ -35,6 +39,29 @@ def _drop_pg(name: str) -> None:
         con.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+def measure_staging(sources: Path) -> None:
+    """Print, per extract, rows/s staged in bulk and line by line, and the ratio."""
+    import dataclasses
+
+    from sijill.sources.staging import duckdb_connection, stage_extract
+
+    for extract in find_extracts(sources):
+        seconds = {}
+        for way, quoted in (("bulk", extract.quoted), ("line by line", True)):
+            con = duckdb_connection()
+            start = time.perf_counter()
+            staged = stage_extract(con, dataclasses.replace(extract, quoted=quoted), chunk_size=20_000)
+            seconds[way] = time.perf_counter() - start
+            con.close()
+        rows = staged.rows
+        bulk, lines = seconds["bulk"], seconds["line by line"]
+        print(
+            f"staging {extract.path.name:<11} {rows:>9,} rows: bulk {rows / bulk:>9,.0f} rows/s, "
+            f"line by line {rows / lines:>9,.0f} rows/s, ratio {lines / bulk:.1f}x"
+            + ("" if not extract.quoted else " (quoted: line by line both ways)")
+        )
+
+
 def measure(url: str, sources: Path) -> tuple[int, float, float]:
     """Return rows read, ingest seconds, and link-and-assign seconds (deterministic)."""
     engine = create_engine_for(url)
@@ -64,6 +91,7 @@ def main() -> None:
         sources = args.sources or Path(tmp) / "sources"
         if args.sources is None:
             generate(sources, persons=args.persons, seed=1)
+        measure_staging(sources)
         results = {"SQLite": measure(f"sqlite:///{Path(tmp) / 'bench.db'}", sources)}
         name = _pg_database()
         try:

@@ -71,13 +71,25 @@ class _Carried:
 _VERSION_FIELDS = ("sex", "birth_year", "birth_month", "birth_day", *NAME_FIELDS)
 
 
+_CARRIED_SCAN = 50_000  # records: above, the versions are read in one scan rather than by id
+
+
 def _carried_links(session: Session, records: pd.DataFrame, links: dict[int, int]) -> _Carried:
     """Return the persons that new versions of held records carry over (or leave)."""
-    previous = session.execute(
+    stmt = (
         select(SourceRecord.id, SourceRecord.previous_id, Link.person_id)
         .join(Link, Link.source_record_id == SourceRecord.previous_id)
         .where(SourceRecord.status == ACCEPTED, SourceRecord.previous_id.is_not(None))
-    ).all()
+    )
+    if len(records) > _CARRIED_SCAN:  # a build: one scan of every version
+        previous = list(session.execute(stmt))
+    else:  # a few records (one online): each looked up by its id, not a scan of the register
+        ids = [int(r) for r in records["record_id"].tolist()]
+        previous = [
+            row
+            for i in range(0, len(ids), _CHUNK)
+            for row in session.execute(stmt.where(SourceRecord.id.in_(ids[i : i + _CHUNK])))
+        ]
     pending = [
         (rid, int(old), person) for rid, old, person in previous if rid not in links and old is not None
     ]

@@ -70,7 +70,7 @@ def void_flagged(records: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _name_pairs(arabic: pd.Series, latin: pd.Series) -> tuple[Any, pd.DataFrame]:
+def name_pairs(arabic: pd.Series, latin: pd.Series) -> tuple[Any, pd.DataFrame]:
     """Return, for each record, the code of its (Arabic, Latin) name, and the distinct names."""
     # Each column factorised alone, the pairs of codes then (as integers, far faster than
     # joining millions of strings); codes number the pairs in order of first appearance.
@@ -105,7 +105,7 @@ def _keyed(
 ) -> list[pd.Series]:
     """Key each name from its Arabic form, else the learnt Arabic behind its Latin spelling,
     once for each distinct name."""
-    codes, distinct = _name_pairs(arabic, latin)
+    codes, distinct = name_pairs(arabic, latin)
     texts = [_text_of(a, b, spellings) for a, b in zip(distinct["ar"], distinct["la"], strict=True)]
     return [
         _per_record(codes, [(key(t) or None) if t else None for t in texts], arabic.index) for key in keys
@@ -147,7 +147,7 @@ def guard_keys(records: pd.DataFrame, spellings: SpellingDictionary) -> dict[str
     Arabic, its exact key and that key's consonants."""
     arabic, latin = records["given_ar"], records["given_lat"]
     seen_ar, seen_la = arabic.value_counts(), latin.value_counts()
-    codes, distinct = _name_pairs(arabic, latin)
+    codes, distinct = name_pairs(arabic, latin)
     read = [
         _read_one(a, b, spellings, seen_ar, seen_la)
         for a, b in zip(distinct["ar"], distinct["la"], strict=True)
@@ -323,14 +323,14 @@ def keys_moved(
     the earlier set): what learning from new records changes in records already held."""
     moved = np.zeros(len(records), dtype=bool)
     for part in ("family", "given"):
-        codes, distinct = _name_pairs(records[f"{part}_ar"], records[f"{part}_lat"])
+        codes, distinct = name_pairs(records[f"{part}_ar"], records[f"{part}_lat"])
         pairs = zip(distinct["ar"], distinct["la"], strict=True)
         texts = [_text_of(a, b, before) != _text_of(a, b, after) for a, b in pairs]
         moved |= np.asarray(texts, dtype=bool)[codes]
     arabic, latin = records["given_ar"], records["given_lat"]
     seen = (arabic.value_counts(), latin.value_counts())
     seen_before = (arabic[held].value_counts(), latin[held].value_counts())
-    codes, distinct = _name_pairs(arabic, latin)
+    codes, distinct = name_pairs(arabic, latin)
     pairs = zip(distinct["ar"], distinct["la"], strict=True)
     moved |= np.asarray(
         [_read_one(a, b, before, *seen_before) != _read_one(a, b, after, *seen) for a, b in pairs], dtype=bool

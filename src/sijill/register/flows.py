@@ -264,12 +264,14 @@ def link_and_assign(
     """
     progress = progress or BuildProgress()
     clock = _StageClock()
+    progress.on_stage("loading records")
+    records = load_records(session=session)
+    clock.lap("loading records")
     progress.on_stage("learning spellings")
     spellings_before = load_spellings(session=session)
-    spellings = learn_spellings(session=session)
+    spellings = learn_spellings(session=session, records=records)
     clock.lap("learning spellings")
     progress.on_stage("linking")
-    records = load_records(session=session)
     must_link, cannot_link = reviewer_constraints(session=session)
     saved = latest_model(session=session)
     trainable = linker.trainable
@@ -277,7 +279,7 @@ def link_and_assign(
         linker.model = saved.settings
     incremental = isinstance(linker, DeltaLinker) and linker.incremental and not (full or retrain)
     links = current_links(session=session) if incremental else {}
-    clock.lap("loading records")
+    clock.lap("loading links and decisions")
     if links and isinstance(linker, DeltaLinker):
         outcome, figures = _delta_and_assign(
             session,

@@ -22,7 +22,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert_tuples, db_timestamp, next_ids
+from sijill.db.bulk import bulk_insert_tuples, db_timestamp, foreign_keys_checked_at_end, next_ids
 from sijill.history import record_events
 from sijill.linkage import LinkResult
 from sijill.outbox import EVENT_MERGE, publish_many
@@ -280,7 +280,8 @@ def _write_links(
             new_rows.append((rid, person, method_of.get(rid, "singleton"), score_of.get(rid), build_id, now))
         elif links[rid] != person:
             moved.append((rid, links[rid], person, method_of.get(rid, "singleton")))
-    bulk_insert_tuples(session, Link.__table__, _LINK_COLUMNS, new_rows)
+    with foreign_keys_checked_at_end(session, Link.__table__, rows=len(new_rows)):
+        bulk_insert_tuples(session, Link.__table__, _LINK_COLUMNS, new_rows)
     if moved:
         table = cast(Table, Link.__table__)
         stmt = (

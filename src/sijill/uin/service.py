@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sijill.db.base import utcnow
-from sijill.db.bulk import bulk_insert
+from sijill.db.bulk import bulk_insert, foreign_keys_checked_at_end
 from sijill.uin.generate import new_uins
 from sijill.uin.models import UIN_ACTIVE, UIN_ALIAS, UIN_RETIRED, Uin
 
@@ -44,7 +44,8 @@ def store_uins(*, session: Session, holders: Iterable[tuple[int, str]]) -> int:
         {"uin": u, "person_id": p, "status": UIN_ACTIVE, "alias_of": None, "issued_at": now}
         for p, u in holders
     ]
-    return bulk_insert(session, Uin.__table__, rows)
+    with foreign_keys_checked_at_end(session, Uin.__table__, rows=len(rows)):
+        return bulk_insert(session, Uin.__table__, rows)
 
 
 def alias_uins(*, session: Session, absorbed: list[int], survivor: int, survivor_uin: str) -> None:

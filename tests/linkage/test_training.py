@@ -1,11 +1,12 @@
 """Training's register-wide statistics, checked against their plain definitions."""
 
+import duckdb
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sijill.linkage.training import _sure_pairs
+from sijill.linkage.training import _sure_pairs, sure_pairs_sql
 
 _KEYS = ["family_strict", "given_strict", "birth_date", "cnie", "birth_year", "source"]
 
@@ -35,7 +36,16 @@ def _by_groupby(frame: pd.DataFrame) -> tuple[int, int]:
 )
 def test_sure_pairs_count_as_a_group_by_does(rows: list[tuple[object, ...]]) -> None:
     frame = pd.DataFrame(rows, columns=_KEYS).astype({"birth_year": "Int64"})
-    assert _sure_pairs(frame) == _by_groupby(frame)
+    assert _sure_pairs(frame) == _by_groupby(frame) == _by_sql(frame)
+
+
+def _by_sql(frame: pd.DataFrame) -> tuple[int, int]:
+    """The SQL twin, on DuckDB as the linker runs it."""
+    con = duckdb.connect()
+    con.register("frame_view", frame)
+    con.execute("CREATE TABLE frame AS SELECT * FROM frame_view")
+    same, total = con.execute(sure_pairs_sql("frame")).fetchall()[0]
+    return int(same), int(total)
 
 
 def test_sure_pairs_on_many_records_with_many_values() -> None:
@@ -51,4 +61,4 @@ def test_sure_pairs_on_many_records_with_many_values() -> None:
             "source": rng.choice(["civil", "cnie", "ramed"], n),
         }
     )
-    assert _sure_pairs(frame) == _by_groupby(frame)
+    assert _sure_pairs(frame) == _by_groupby(frame) == _by_sql(frame)

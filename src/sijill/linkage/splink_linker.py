@@ -13,8 +13,8 @@ from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs
 from sijill.linkage.delta import affected_region, cluster_region
 from sijill.linkage.features import keys_moved, linkage_frame
 from sijill.linkage.linker import LinkResult, TrainedModel
-from sijill.linkage.spec import GUARD_COLUMNS, LinkageSpec
-from sijill.linkage.training import same_source_threshold, train
+from sijill.linkage.spec import GUARD_COLUMNS, LinkageSpec, Thresholds
+from sijill.linkage.training import same_source_threshold, sure_pairs_sql, train
 from sijill.names import SpellingDictionary
 from sijill.settings import get_settings
 
@@ -114,9 +114,7 @@ class SplinkLinker:
         linker = Linker(table, settings, log_level=logging.ERROR)
         predictions = linker.inference.predict()
         sql = COMPACT_PAIRS_SQL.format(table=predictions.physical_name)
-        thresholds = replace(
-            self.spec.thresholds, same_source=same_source_threshold(frame, self.spec.thresholds)
-        )
+        thresholds = self._thresholds(frame, linker, table)
         if self.backend == "spark":  # pairs stay on Spark; each component clustered there
             from sijill.linkage.spark_clusters import cluster_pairs_on_spark
             from sijill.spark import spark_session
@@ -151,6 +149,16 @@ class SplinkLinker:
         if trained is not None:
             result.model = trained
         return result
+
+    def _thresholds(self, frame: pd.DataFrame, linker: Linker, table: Any) -> Thresholds:
+        """The spec's thresholds with the one-registry threshold of this frame; on DuckDB its
+        sure pairs are counted where the records already are (`sure_pairs_sql`)."""
+        sure = None
+        if self.backend != "spark":
+            counted = linker.misc.query_sql(sure_pairs_sql(table.physical_name), output_type="pandas")
+            sure = (int(counted["same"].iloc[0]), int(counted["total"].iloc[0]))
+        same_source = same_source_threshold(frame, self.spec.thresholds, sure=sure)
+        return replace(self.spec.thresholds, same_source=same_source)
 
     def _saved_settings(self) -> dict[str, Any]:
         # A model saved by an earlier version may retain fewer columns than the guards read.
@@ -193,9 +201,7 @@ class SplinkLinker:
             sql = COMPACT_PAIRS_SQL.format(table=scored.physical_name)
             return linker.misc.query_sql(sql, output_type="pandas")
 
-        thresholds = replace(
-            self.spec.thresholds, same_source=same_source_threshold(frame, self.spec.thresholds)
-        )
+        thresholds = self._thresholds(frame, linker, table)
         region = affected_region(
             seeds=changed, person_of=person_of, score=score, must_link=must_link, thresholds=thresholds
         )

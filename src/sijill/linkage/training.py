@@ -60,18 +60,41 @@ def _pairs_within(code: "np.ndarray[tuple[int], np.dtype[np.int64]]") -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
+_SURE_KEYS = (("family_strict", "given_strict", "birth_date"), ("cnie", "birth_year"))
+
+
+def sure_pairs_sql(table: str) -> str:
+    """Return the SQL of `_sure_pairs` over a table of the linkage frame: one row (pairs of one
+    registry, all pairs), counted by the backend that holds the records already."""
+
+    def pairs(keys: tuple[str, ...], where: str) -> str:
+        return (
+            f"(SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (SELECT count(*) AS n FROM {table} "
+            f"WHERE {where} GROUP BY {', '.join(keys)}))"
+        )
+
+    same, total = [], []
+    for keys in _SURE_KEYS:
+        where = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+        same.append(pairs((*keys, "source"), where))
+        total.append(pairs(keys, where))
+    return f"SELECT {' + '.join(same)} AS same, {' + '.join(total)} AS total"
+
+
 def _sure_pairs(frame: pd.DataFrame) -> tuple[int, int]:
     """Return (pairs of one registry, all pairs) among the records the deterministic rules
     join: the same names and full birth date, or the same card and birth year."""
     same = total = 0
-    for keys in (["family_strict", "given_strict", "birth_date"], ["cnie", "birth_year"]):
+    for keys in map(list, _SURE_KEYS):
         known = frame.dropna(subset=keys)
         total += _pairs_within(_group_codes(known, keys))
         same += _pairs_within(_group_codes(known, [*keys, "source"]))
     return same, total
 
 
-def same_source_threshold(frame: pd.DataFrame, thresholds: Thresholds) -> float:
+def same_source_threshold(
+    frame: pd.DataFrame, thresholds: Thresholds, *, sure: tuple[int, int] | None = None
+) -> float:
     """Return the match weight two records of one registry need, from how often this data
     holds a person twice in one registry.
 
@@ -80,14 +103,15 @@ def same_source_threshold(frame: pd.DataFrame, thresholds: Thresholds) -> float:
     evidence by the log ratio of the two priors. They are estimated from the pairs the
     deterministic rules join (which share of them is of one registry) against the share of
     all pairs that is of one registry; a file of one registry (a deduplication) needs none.
-    The result lies between the link threshold and `thresholds.same_source`.
+    The result lies between the link threshold and `thresholds.same_source`. `sure` is
+    `_sure_pairs(frame)` when the caller counted it already (`sure_pairs_sql`).
     """
     sizes = frame.groupby("source").size()
     all_pairs = _pairs(pd.Series([len(frame)]))
     share_of_pairs = _pairs(sizes) / all_pairs if all_pairs else 1.0
     if share_of_pairs >= 1.0:
         return thresholds.link
-    same, total = _sure_pairs(frame)
+    same, total = sure if sure is not None else _sure_pairs(frame)
     share_of_matches = (same + 0.5) / (total + 1.0)
     prior_same = share_of_matches / share_of_pairs
     prior_other = (1.0 - share_of_matches) / (1.0 - share_of_pairs)

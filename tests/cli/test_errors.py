@@ -119,7 +119,7 @@ def test_a_uin_is_ascii_digits(number: str) -> None:
 
 
 def test_ctrl_c_during_a_build_leaves_the_register_as_it_was(tmp_path: Path) -> None:
-    generate(tmp_path / "src", persons=6000, seed=8)
+    generate(tmp_path / "src", persons=20000, seed=8)
     url = f"sqlite:///{tmp_path / 'r.db'}"
     process = subprocess.Popen(
         [sys.executable, "-m", "sijill", "build", str(tmp_path / "src"), "--db", url],
@@ -128,7 +128,12 @@ def test_ctrl_c_during_a_build_leaves_the_register_as_it_was(tmp_path: Path) -> 
         text=True,
         env=ENV,
     )
-    time.sleep(6)
+    # Interrupt once the build has opened the register and started work, not at a fixed
+    # time: start-up and the build's own speed vary from machine to machine.
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "r.db").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)
     os.kill(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=600)
     if process.returncode == 0:

@@ -13,7 +13,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///sijill.db")
     chunk_size: int = Field(default=20_000, ge=100, le=1_000_000)
-    duckdb_memory_limit: str = Field(default="4GB")
+    duckdb_memory_limit: str = Field(default="2GB")
     duckdb_threads: int = Field(default=2, ge=1, le=64)
     lock_wait_seconds: float = Field(default=60.0, ge=0, le=86_400)
 

@@ -7,14 +7,22 @@ from pathlib import Path
 
 import pandas as pd
 from splink import DuckDBAPI, Linker
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Text, cast, select
 
-from sijill.db.engine import session_scope
+from sijill.db.bulk import fetch_tuples
+from sijill.db.engine import migrate, session_scope
 from sijill.linkage.deterministic import DeterministicLinker
-from sijill.linkage.features import comparable_place, linkage_frame, load_records, void_flagged
+from sijill.linkage.features import (
+    RECORD_COLUMNS,
+    comparable_place,
+    linkage_frame,
+    load_records,
+    void_flagged,
+)
 from sijill.linkage.spec import LinkageSpec
 from sijill.names import SpellingDictionary
 from sijill.register.flows import run_build
+from sijill.sources.models import ACCEPTED, SourceRecord
 from sijill.synth.registries import SOURCE_COLUMNS
 
 KNOWN = "01.511.01.01"  # Assilah
@@ -132,3 +140,41 @@ def test_a_card_flagged_malformed_gives_the_null_level_on_the_register(
     cnie = int(frame.loc[(frame["source"] == "cnie") & (frame["birth_year"] == 1990), "record_id"].iloc[0])
     assert frame.loc[frame["record_id"] == cnss, "cnie"].isna().all()
     assert _levels(frame, cnss, cnie)["cnie"] == -1
+
+
+def test_records_read_a_chunk_at_a_time_are_the_records_read_at_once(
+    engine: Engine, small_sources: Path
+) -> None:
+    """Chunks of 7 rows (boundaries everywhere) give the frame of one plain read: the same
+    values, nulls, dtypes and order; equal values of a shared column are one object."""
+    run_build(engine=engine, sources_dir=small_sources, linker=DeterministicLinker(), today=date(2026, 1, 1))
+    with session_scope(engine) as session:
+        chunked = load_records(session=session, chunk_rows=7)
+        whole = load_records(session=session, chunk_rows=10**9)
+        stmt = (
+            select(
+                *[
+                    cast(SourceRecord.flags, Text) if c == "flags" else getattr(SourceRecord, c)
+                    for c in RECORD_COLUMNS
+                ]
+            )
+            .where(SourceRecord.status == ACCEPTED)
+            .order_by(SourceRecord.source, SourceRecord.source_id)
+        )
+        plain = pd.DataFrame.from_records(fetch_tuples(session, stmt), columns=RECORD_COLUMNS)
+    plain = plain.rename(columns={"id": "record_id"})
+    assert len(plain) > 1000
+    for frame in (chunked, whole):
+        pd.testing.assert_frame_equal(frame, plain, check_exact=True)
+        assert frame.dtypes.to_dict() == plain.dtypes.to_dict()
+    given = chunked["given_ar"].dropna()
+    first: dict[str, str] = {}
+    for value in given:
+        assert first.setdefault(value, value) is value  # one object a distinct value
+
+
+def test_no_records_read_is_an_empty_frame_of_the_record_columns(engine: Engine) -> None:
+    migrate(engine)
+    with session_scope(engine) as session:
+        frame = load_records(session=session, chunk_rows=7)
+    assert frame.empty and "record_id" in frame.columns and len(frame.columns) == len(RECORD_COLUMNS)

@@ -173,6 +173,25 @@ def fetch_tuples(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple
         cursor.close()
 
 
+def fetch_chunks(
+    session: Session, stmt: Select[*tuple[Any, ...]], *, rows: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Yield the rows of a SELECT as plain tuples, `rows` at a time (`fetch_tuples`' rules).
+
+    A caller that keeps a little of each row (a column's distinct values, not each row's
+    copy) then holds one chunk of the driver's objects at a time, not millions at once.
+    """
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        while chunk := cursor.fetchmany(rows):
+            yield cast(list[tuple[Any, ...]], chunk)
+    finally:
+        cursor.close()
+
+
 BULK_CHECK_ROWS = 10_000  # rows: below, per-row checks cost less than dropping the keys
 
 

@@ -21,7 +21,7 @@ of pairs cost a few numeric columns in memory. `compact_pairs` is the same in Py
 tests and for scoring one pair at a time.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -395,8 +395,7 @@ class ChainResistantClustering:
         keep = ~refused & (weights >= self.thresholds.review)
         lo, hi = np.minimum(left, right)[keep], np.maximum(left, right)[keep]
         order = np.lexsort((hi, lo, -weights[keep]))
-        ranked = zip(weights[keep][order].tolist(), lo[order].tolist(), hi[order].tolist(), strict=True)
-        for w, a, b in ranked:
+        for w, a, b in _ranked(weights[keep][order], lo[order], hi[order]):
             ra, rb = self.ds.find(a), self.ds.find(b)
             if ra == rb:
                 continue
@@ -420,6 +419,19 @@ class ChainResistantClustering:
         score_of: dict[int, float | None] = {rid: self.best.get(rid) for rid in cluster_of}
         review = [r for r in self.review if cluster_of[r["record_id_l"]] != cluster_of[r["record_id_r"]]]
         return LinkResult(cluster_of, method_of, score_of, review_pairs=review)
+
+
+RANKED_CHUNK = 100_000
+
+
+def _ranked(weights: Any, lo: Any, hi: Any) -> Iterator[tuple[float, int, int]]:
+    """Yield the edges as Python numbers a chunk at a time: millions of them at once cost
+    hundreds of megabytes of Python floats and ints."""
+    for start in range(0, len(weights), RANKED_CHUNK):
+        end = start + RANKED_CHUNK
+        yield from zip(
+            weights[start:end].tolist(), lo[start:end].tolist(), hi[start:end].tolist(), strict=True
+        )
 
 
 def cluster_pairs(

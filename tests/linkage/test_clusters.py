@@ -7,7 +7,14 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs, compact_pairs
+from sijill.linkage.clusters import (
+    COMPACT_COLUMNS,
+    COMPACT_PAIRS_SQL,
+    ChainResistantClustering,
+    cluster_pairs,
+    compact_pairs,
+    reachable_pairs,
+)
 from sijill.linkage.spec import Thresholds
 from sijill.names import loose_key, strict_key
 from sijill.names.keys import form_key, head_key
@@ -379,3 +386,82 @@ def test_the_sql_guards_agree_with_the_python_ones_on_any_pair(rows: list[tuple[
         for i, (gl, gr, sex, born, card, household, source) in enumerate(rows)
     ]
     _agree(pd.DataFrame(pairs, columns=PAIR_COLUMNS))
+
+
+@st.composite
+def _scored_graphs(
+    draw: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, int]], list[tuple[int, int]]]:
+    """Records of two registries and compact pairs of any weight, guard and flags."""
+    n = draw(st.integers(2, 24))
+    ids = list(range(1, n + 1))
+    records = pd.DataFrame(
+        {"record_id": ids, "source": [draw(st.sampled_from(["civil", "cnie"])) for _ in ids]}
+    )
+    edges = draw(
+        st.lists(
+            st.tuples(st.sampled_from(ids), st.sampled_from(ids)).filter(lambda e: e[0] < e[1]), unique=True
+        )
+    )
+    rows = [
+        {
+            "record_id_l": a,
+            "record_id_r": b,
+            "match_weight": draw(st.sampled_from([-8.0, -0.5, 2.0, 6.0, 9.0, 12.5, 20.0])),
+            "same_source": records["source"][a - 1] == records["source"][b - 1],
+            "dates_differ": draw(st.booleans()),
+            "guarded": draw(st.booleans()),
+            "identified": draw(st.booleans()),
+        }
+        for a, b in edges
+    ]
+    pairs = pd.DataFrame(rows, columns=COMPACT_COLUMNS).astype(
+        {"record_id_l": "int64", "record_id_r": "int64"}
+    )
+    pick = st.tuples(st.sampled_from(ids), st.sampled_from(ids)).filter(lambda e: e[0] != e[1])
+    return records, pairs, draw(st.lists(pick, max_size=2)), draw(st.lists(pick, max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_scored_graphs())
+def test_refused_pairs_pruned_to_components_give_the_clusters_of_all_refused_pairs(
+    graph: tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, int]], list[tuple[int, int]]],
+) -> None:
+    records, pairs, must_link, cannot_link = graph
+    thresholds = Thresholds(link=8.0, review=4.0, same_source=11.0)
+    results = []
+    for prune in (True, False):
+        clustering = ChainResistantClustering(thresholds, prune_blocked=prune)
+        clustering.add_records(records)
+        clustering.cluster(pairs, must_link, cannot_link)
+        result = clustering.result(must_link)
+        results.append((result.cluster_of, result.method_of, result.score_of, result.review_pairs))
+    assert results[0] == results[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_scored_graphs())
+def test_reachable_pairs_are_those_of_one_connected_component(
+    graph: tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, int]], list[tuple[int, int]]],
+) -> None:
+    _, pairs, must_link, _ = graph
+    left = pairs["record_id_l"].to_numpy(dtype="int64")
+    right = pairs["record_id_r"].to_numpy(dtype="int64")
+    joinable = (pairs["match_weight"] >= 8.0).to_numpy()
+    neighbours: dict[int, set[int]] = {}
+    for a, b in [*zip(left[joinable].tolist(), right[joinable].tolist(), strict=True), *must_link]:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+
+    def component(start: int) -> set[int]:
+        seen, todo = {start}, [start]
+        while todo:
+            for nxt in neighbours.get(todo.pop(), set()) - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    expected = [
+        a in neighbours and b in component(a) for a, b in zip(left.tolist(), right.tolist(), strict=True)
+    ]
+    assert reachable_pairs(left, right, joinable, must_link).tolist() == expected

@@ -312,6 +312,42 @@ def compact_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def reachable_pairs(left: Any, right: Any, joinable: Any, must_link: list[tuple[int, int]]) -> Any:
+    """Return, for each pair, whether its records are in one component of the graph of the
+    joinable edges (`joinable`, and the reviewers' must-links).
+
+    Clustering joins records only along those edges, so a cluster never leaves its component,
+    and a refused pair across two components is never asked about. At 1M persons 6.9 million
+    pairs are refused (nearly all blocked pairs of different people) and 2,247 of them lie
+    within a component (the largest holds 10 records): keeping only those saves the set of
+    millions of keys (about 900 MB and 2 s). Components by hooking roots to the smaller label
+    and halving paths, in numpy: a few rounds, each a pass over the edges.
+    """
+    ml = np.asarray([a for a, _ in must_link], dtype="int64")
+    mr = np.asarray([b for _, b in must_link], dtype="int64")
+    edge_l = np.concatenate([left[joinable], ml])
+    edge_r = np.concatenate([right[joinable], mr])
+    nodes = np.unique(np.concatenate([edge_l, edge_r]))
+    u, v = np.searchsorted(nodes, edge_l), np.searchsorted(nodes, edge_r)
+    label = np.arange(len(nodes))
+    while True:
+        while not np.array_equal(jumped := label[label], label):
+            label = jumped
+        lu, lv = label[u], label[v]
+        apart = lu != lv
+        if not apart.any():
+            break
+        lower = np.minimum(lu[apart], lv[apart])
+        np.minimum.at(label, lu[apart], lower)
+        np.minimum.at(label, lv[apart], lower)
+    if not len(nodes):
+        return np.zeros(len(left), dtype=bool)
+    pos_l = np.minimum(np.searchsorted(nodes, left), len(nodes) - 1)
+    pos_r = np.minimum(np.searchsorted(nodes, right), len(nodes) - 1)
+    known = (nodes[pos_l] == left) & (nodes[pos_r] == right)
+    return known & (label[pos_l] == label[pos_r])
+
+
 def _key(a: int, b: int) -> int:
     """Return one integer for an unordered pair of record ids."""
     return (min(a, b) << 32) | max(a, b)
@@ -330,6 +366,10 @@ class ChainResistantClustering:
     review: list[dict[str, Any]] = field(default_factory=list)
     best: dict[int, float] = field(default_factory=dict)
     one_registry_guard: bool = True
+    # Refused pairs kept only where both records are in one component of the joinable edges
+    # (`reachable_pairs`): the others can never be asked about. False keeps them all, the
+    # plain rule, for the parity test.
+    prune_blocked: bool = True
 
     def add_records(self, records: "pd.DataFrame | Mapping[str, Any]") -> None:
         """Add records (`record_id`, `source`: a frame or arrays) as clusters of one."""
@@ -380,7 +420,11 @@ class ChainResistantClustering:
         # Rounded, so that backends differing in the last bits decide alike.
         weights = np.round(np.asarray(pairs["match_weight"], dtype="float64"), 6)
         refused = np.asarray(pairs["guarded"], dtype=bool) | (weights < CONTRADICTION_WEIGHT)
-        self.blocked = self._keys(left[refused], right[refused])
+        asked = refused
+        if self.prune_blocked:
+            joinable = ~refused & (weights >= self.thresholds.link)
+            asked = refused & reachable_pairs(left, right, joinable, must_link)
+        self.blocked = self._keys(left[asked], right[asked])
         self.blocked |= {_key(a, b) for a, b in cannot_link}
         strong = ~np.asarray(pairs["dates_differ"], dtype=bool) & (weights >= self.thresholds.same_source)
         twice = np.asarray(pairs["same_source"], dtype=bool) & (

@@ -102,8 +102,32 @@ class SplinkLinker:
         timing = {"features": time.perf_counter() - start}
         if frame.empty:
             return LinkResult({}, {}, {})
-        trained: TrainedModel | None = None
         table = self._input_table(frame)
+        try:
+            return self._link_table(frame, table, start, timing, must_link, cannot_link)
+        finally:
+            self._release(table)
+
+    def _release(self, table: Any) -> None:
+        """Close a link's DuckDB connection once its results are out.
+
+        Splink's objects refer to one another, so the connection, its buffers (up to the
+        memory limit) and the frames registered with it lived on until Python's cycle
+        collector ran: at 1M persons, 2.3 GB held through the assignment of persons.
+        """
+        if self.backend == "duckdb":
+            table.db_api.duckdb_con.close()
+
+    def _link_table(
+        self,
+        frame: pd.DataFrame,
+        table: Any,
+        start: float,
+        timing: dict[str, float],
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
+        trained: TrainedModel | None = None
         if self.model is None:
             linker = Linker(table, self.spec.settings(), log_level=logging.ERROR)
             trained = train(linker, frame, run_em=self.run_em)
@@ -186,6 +210,25 @@ class SplinkLinker:
         frame = linkage_frame(records, spellings)
         timing = {"features": time.perf_counter() - start}
         table = self._input_table(frame)
+        try:
+            return self._link_delta_table(
+                frame, table, start, timing, changed, moved, person_of, must_link, cannot_link
+            )
+        finally:
+            self._release(table)
+
+    def _link_delta_table(
+        self,
+        frame: pd.DataFrame,
+        table: Any,
+        start: float,
+        timing: dict[str, float],
+        changed: list[int],
+        moved: list[int],
+        person_of: Mapping[int, int],
+        must_link: list[tuple[int, int]],
+        cannot_link: list[tuple[int, int]],
+    ) -> LinkResult:
         api = table.db_api
         settings = self._saved_settings()
         linker = Linker(table, settings, log_level=logging.ERROR)

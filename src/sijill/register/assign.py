@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -26,7 +25,7 @@ from sijill.db.bulk import bulk_insert_tuples, db_timestamp, foreign_keys_checke
 from sijill.history import record_events
 from sijill.linkage import LinkResult
 from sijill.outbox import EVENT_MERGE, publish_many
-from sijill.register.golden import GOLDEN_FIELDS, golden_rows, goldens_of
+from sijill.register.golden import GOLDEN_FIELDS, golden_rows, goldens_of, in_content_order
 from sijill.register.models import PERSON_ACTIVE, PERSON_DECEASED, PERSON_MERGED, PERSON_RETIRED, Link, Person
 from sijill.register.person_versions import BY_BUILD, record_current_versions, record_versions
 from sijill.register.versions import is_another_person
@@ -416,18 +415,6 @@ def _record_build_versions(
     record_current_versions(
         session, person_ids=changed, changed_by=BY_BUILD, reason="rebuilt", source=BY_BUILD, build_id=build_id
     )
-
-
-def in_content_order(records: pd.DataFrame) -> bool:
-    """Return True when the records are in (source, source id) order, as Python compares."""
-    source = records["source"].to_numpy(dtype=object)
-    source_id = records["source_id"].to_numpy(dtype=object)
-    if len(source) < 2:
-        return True
-    if records["source"].isna().any() or records["source_id"].isna().any():
-        return False
-    same = source[1:] == source[:-1]
-    return bool(np.all((source[1:] > source[:-1]) | (same & (source_id[1:] >= source_id[:-1]))))
 
 
 def _content_order(records: pd.DataFrame) -> dict[int, int]:

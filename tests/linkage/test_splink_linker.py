@@ -1,17 +1,23 @@
 """The probabilistic linker end to end: quality, stable UINs, review decisions kept."""
 
 import csv
+import logging
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
+from splink import Linker
 from sqlalchemy import Engine, select
 
 from sijill.db.engine import create_engine_for, migrate, session_scope
+from sijill.linkage.clusters import COMPACT_PAIRS_SQL, cluster_pairs, reachable_pairs
 from sijill.linkage.models import ReviewItem
 from sijill.linkage.review import decide_review, queue_for_review
 from sijill.linkage.service import latest_model
-from sijill.linkage.splink_linker import SplinkLinker
+from sijill.linkage.splink_linker import SplinkLinker, clusterable_pairs
 from sijill.linkage.training import weights_problems
 from sijill.register.flows import run_build
 from sijill.register.models import Link
@@ -134,3 +140,58 @@ def test_a_reviewers_must_link_joins_what_the_twins_guard_keeps_apart(
     with session_scope(engine) as session:
         persons = {r: p for r, p in session.execute(select(Link.source_record_id, Link.person_id))}
         assert persons[left] == persons[right]
+
+
+def test_the_pairs_brought_to_clustering_give_the_clusters_of_all_pairs(
+    built: tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]],
+) -> None:
+    """Only pairs within a component of the joinable edges, or at the review weight and up,
+    leave DuckDB (`clusterable_pairs`): the clusters, methods, scores and review queue are
+    those of all the pairs, with the model's thresholds and with looser ones, with and
+    without a reviewer's must-link (one of them across a refused pair, which puts that pair
+    within a component)."""
+    _, frame, settings = built
+    linker_of = SplinkLinker(model=settings)
+    table = linker_of._input_table(frame)
+    linker = Linker(table, linker_of._saved_settings(), log_level=logging.ERROR)
+    sql = COMPACT_PAIRS_SQL.format(table=linker.inference.predict().physical_name)
+    everything = linker.misc.query_sql(sql, output_type="pandas")
+    ids = frame["record_id"].tolist()
+    model_thresholds = linker_of._thresholds(frame, linker, table)
+    looser = replace(model_thresholds, link=model_thresholds.link - 3, review=model_thresholds.review - 3)
+    # Loose enough that components hold refused pairs which decide joins (a test of the
+    # pairs within components, not only of those above the review weight).
+    loosest = replace(model_thresholds, link=0.5, review=0.25)
+    refused_rows = everything[everything["guarded"].astype(bool) | (everything["match_weight"] < 0)]
+    refused_pair = (int(refused_rows["record_id_l"].iloc[0]), int(refused_rows["record_id_r"].iloc[0]))
+    within = 0
+    for thresholds in (model_thresholds, looser, loosest):
+        for must_link in ([], [(ids[0], ids[-1])], [refused_pair]):
+            some, candidates = clusterable_pairs(linker, sql, thresholds, must_link)
+            assert candidates == len(everything) and 0 < len(some) < len(everything)
+            # The pairs are those the Python rules name: within a component, or not refused
+            # and at the review weight or above.
+            left = everything["record_id_l"].to_numpy(dtype="int64")
+            right = everything["record_id_r"].to_numpy(dtype="int64")
+            weights = everything["match_weight"].to_numpy(dtype="float64")
+            refused = everything["guarded"].to_numpy(dtype=bool) | (weights < 0)
+            joinable = ~refused & (weights >= thresholds.link)
+            named = reachable_pairs(left, right, joinable, must_link) | (
+                ~refused & (weights >= thresholds.review)
+            )
+            expected = set(zip(left[named].tolist(), right[named].tolist(), strict=True))
+            got = set(zip(some["record_id_l"].tolist(), some["record_id_r"].tolist(), strict=True))
+            assert got == expected
+            within += int((reachable_pairs(left, right, joinable, must_link) & refused).sum())
+            results = [
+                cluster_pairs(frame, pairs, thresholds, must_link=must_link, cannot_link=[(ids[1], ids[2])])
+                for pairs in (everything, some)
+            ]
+            a, b = results
+            assert (a.cluster_of, a.method_of, a.score_of, a.review_pairs) == (
+                b.cluster_of,
+                b.method_of,
+                b.score_of,
+                b.review_pairs,
+            )
+    assert within > 0  # refused pairs within a component were there to be kept

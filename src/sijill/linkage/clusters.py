@@ -323,10 +323,22 @@ def reachable_pairs(left: Any, right: Any, joinable: Any, must_link: list[tuple[
     millions of keys (about 900 MB and 2 s). Components by hooking roots to the smaller label
     and halving paths, in numpy: a few rounds, each a pass over the edges.
     """
+    nodes, label = component_labels(left[joinable], right[joinable], must_link)
+    if not len(nodes):
+        return np.zeros(len(left), dtype=bool)
+    pos_l = np.minimum(np.searchsorted(nodes, left), len(nodes) - 1)
+    pos_r = np.minimum(np.searchsorted(nodes, right), len(nodes) - 1)
+    known = (nodes[pos_l] == left) & (nodes[pos_r] == right)
+    return known & (label[pos_l] == label[pos_r])
+
+
+def component_labels(left: Any, right: Any, must_link: list[tuple[int, int]]) -> tuple[Any, Any]:
+    """Return the records of these edges and the reviewers' must-links (sorted ids) and the
+    label of each one's connected component (the least index in it)."""
     ml = np.asarray([a for a, _ in must_link], dtype="int64")
     mr = np.asarray([b for _, b in must_link], dtype="int64")
-    edge_l = np.concatenate([left[joinable], ml])
-    edge_r = np.concatenate([right[joinable], mr])
+    edge_l = np.concatenate([np.asarray(left, dtype="int64"), ml])
+    edge_r = np.concatenate([np.asarray(right, dtype="int64"), mr])
     nodes = np.unique(np.concatenate([edge_l, edge_r]))
     u, v = np.searchsorted(nodes, edge_l), np.searchsorted(nodes, edge_r)
     label = np.arange(len(nodes))
@@ -336,16 +348,10 @@ def reachable_pairs(left: Any, right: Any, joinable: Any, must_link: list[tuple[
         lu, lv = label[u], label[v]
         apart = lu != lv
         if not apart.any():
-            break
+            return nodes, label
         lower = np.minimum(lu[apart], lv[apart])
         np.minimum.at(label, lu[apart], lower)
         np.minimum.at(label, lv[apart], lower)
-    if not len(nodes):
-        return np.zeros(len(left), dtype=bool)
-    pos_l = np.minimum(np.searchsorted(nodes, left), len(nodes) - 1)
-    pos_r = np.minimum(np.searchsorted(nodes, right), len(nodes) - 1)
-    known = (nodes[pos_l] == left) & (nodes[pos_r] == right)
-    return known & (label[pos_l] == label[pos_r])
 
 
 def _key(a: int, b: int) -> int:

@@ -28,7 +28,8 @@ from sijill.linkage import (
     save_model,
 )
 from sijill.names import SpellingDictionary
-from sijill.register.assign import AssignOutcome, assign_persons, current_links, in_content_order
+from sijill.register.assign import AssignOutcome, assign_persons, current_links
+from sijill.register.golden import in_content_order
 from sijill.register.models import PERSON_MERGED, Build, Link, Person
 from sijill.sources import ExtractFile, IngestOutcome, SourceRecord, ingest_extract, scan_sources
 

@@ -388,6 +388,9 @@ def test_the_sql_guards_agree_with_the_python_ones_on_any_pair(rows: list[tuple[
     _agree(pd.DataFrame(pairs, columns=PAIR_COLUMNS))
 
 
+ScoredGraph = tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, int]], list[tuple[int, int]]]
+
+
 @st.composite
 def _scored_graphs(
     draw: Any,
@@ -425,7 +428,7 @@ def _scored_graphs(
 @settings(max_examples=300, deadline=None)
 @given(_scored_graphs())
 def test_refused_pairs_pruned_to_components_give_the_clusters_of_all_refused_pairs(
-    graph: tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, int]], list[tuple[int, int]]],
+    graph: ScoredGraph,
 ) -> None:
     records, pairs, must_link, cannot_link = graph
     thresholds = Thresholds(link=8.0, review=4.0, same_source=11.0)
@@ -442,7 +445,7 @@ def test_refused_pairs_pruned_to_components_give_the_clusters_of_all_refused_pai
 @settings(max_examples=300, deadline=None)
 @given(_scored_graphs())
 def test_reachable_pairs_are_those_of_one_connected_component(
-    graph: tuple[pd.DataFrame, pd.DataFrame, list[tuple[int, int]], list[tuple[int, int]]],
+    graph: ScoredGraph,
 ) -> None:
     _, pairs, must_link, _ = graph
     left = pairs["record_id_l"].to_numpy(dtype="int64")

@@ -156,6 +156,19 @@ def next_ids(session: Session, table: FromClause, count: int) -> list[int]:
     return ids
 
 
+@contextmanager
+def _driver_cursor(session: Session, stmt: Select[*tuple[Any, ...]]) -> Iterator[Any]:
+    """Yield the driver's own cursor with the statement executed, its values inlined."""
+    connection = session.connection()
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled))
+        yield cursor
+    finally:
+        cursor.close()
+
+
 def fetch_tuples(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Return all rows of a SELECT as plain tuples, from the driver's own cursor.
 
@@ -163,14 +176,8 @@ def fetch_tuples(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple
     SQLAlchemy rows. The statement is rendered with its values inlined, so it must hold only
     values the dialect renders safely (numbers, our own short texts), never input.
     """
-    connection = session.connection()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled))
+    with _driver_cursor(session, stmt) as cursor:
         return cast(list[tuple[Any, ...]], cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def fetch_chunks(
@@ -181,15 +188,9 @@ def fetch_chunks(
     A caller that keeps a little of each row (a column's distinct values, not each row's
     copy) then holds one chunk of the driver's objects at a time, not millions at once.
     """
-    connection = session.connection()
-    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled))
+    with _driver_cursor(session, stmt) as cursor:
         while chunk := cursor.fetchmany(rows):
             yield cast(list[tuple[Any, ...]], chunk)
-    finally:
-        cursor.close()
 
 
 BULK_CHECK_ROWS = 10_000  # rows: below, per-row checks cost less than dropping the keys
